@@ -1,0 +1,120 @@
+"""Command line: `serve`, `migrate`, `seed` and `worker`.
+
+    <package> serve [--host H] [--port P] [--workers N] [--reload]
+    <package> migrate [--revision REV]
+    <package> seed [--size N] [--admin-email E] [--admin-password P]
+    <package> worker
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from .core.config import Settings, get_settings
+
+APP = f"{__package__}.main:create_app"
+
+
+def _metrics_dir() -> None:
+    """Give this server's processes a fresh shared directory for multiprocess metrics."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    path = Path(tempfile.gettempdir()) / f"{__package__}-metrics-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the HTTP server with the production settings (several processes, no access log:
+    the app writes its own JSON access log)."""
+    import uvicorn
+
+    _metrics_dir()
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=None if args.reload else (args.workers or settings.web_concurrency),
+        reload=args.reload,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply database migrations (idempotent: already-applied ones are skipped)."""
+    from .migrations import upgrade
+
+    upgrade(settings.database_url, args.revision)
+    print(f"database migrated to {args.revision}")  # noqa: T201
+    return 0
+
+
+def seed(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the demo admin, members and domain data."""
+    from .seed import run
+
+    report = asyncio.run(run(settings, args.size, args.admin_email, args.admin_password))
+    print(report)  # noqa: T201
+    return 0
+
+
+def worker(settings: Settings, _args: argparse.Namespace) -> int:
+    """Consume background jobs and send cron jobs until SIGINT or SIGTERM."""
+    if settings.in_process:
+        print(  # noqa: T201
+            "REDIS_URL is not set: jobs run inside `serve` on the embedded default, "
+            "so there is nothing for a worker to do. Set REDIS_URL to run workers.",
+            file=sys.stderr,
+        )
+        return 2
+    from .worker import run
+
+    asyncio.run(run(settings, _stop_on_signals))
+    return 0
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog=__package__, description=__doc__.splitlines()[0])
+    commands = root.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("serve", help=serve.__doc__)
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int)
+    p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    p.set_defaults(run=serve)
+    p = commands.add_parser("migrate", help=migrate.__doc__)
+    p.add_argument("--revision", default="head")
+    p.set_defaults(run=migrate)
+    p = commands.add_parser("seed", help=seed.__doc__)
+    p.add_argument("--size", type=int, default=1000, help="how many domain records to create")
+    p.add_argument("--admin-email", default="admin@example.com")
+    p.add_argument("--admin-password", help="default: a new random password, printed once")
+    p.set_defaults(run=seed)
+    p = commands.add_parser("worker", help=worker.__doc__)
+    p.set_defaults(run=worker)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    sys.exit(args.run(get_settings(), args))

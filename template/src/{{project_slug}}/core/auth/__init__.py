@@ -1,0 +1,1 @@
+"""Accounts: registration, login, JWT access and rotating refresh tokens, roles."""

@@ -1,0 +1,85 @@
+"""FastAPI dependencies shared by every router: settings, session, current user, roles.
+
+Services live on `app.state` (created by the app factory), so tests and several app
+instances in one process never share globals.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .auth.models import Role, User
+from .config import Settings
+from .errors import Forbidden, Unauthorized
+from .ratelimit import RateLimiter
+from .security import decode_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def limiter_of(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+async def session_of(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.sessions() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+SessionDep = Annotated[AsyncSession, Depends(session_of)]
+LimiterDep = Annotated[RateLimiter, Depends(limiter_of)]
+
+
+async def current_user(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    limiter: LimiterDep,
+    token: Annotated[str | None, Depends(oauth2)],
+) -> User:
+    """The active user of a valid access token, counted against the per-user rate limit.
+
+    A failed attempt counts against the caller's address, so random tokens cannot be used to
+    step around the anonymous limit.
+    """
+    try:
+        if token is None:
+            raise Unauthorized()
+        claims = decode_token(settings.secret_key.get_secret_value(), token, "access")
+        user = await session.get(User, uuid.UUID(claims["sub"]))
+        if user is None or not user.is_active:
+            raise Unauthorized("The account is not active")
+    except Unauthorized:
+        client = request.client.host if request.client else "unknown"
+        await limiter.enforce(limiter.anonymous, "ip", client)
+        raise
+    await limiter.enforce(limiter.authenticated, "user", str(user.id))
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
+    """A dependency that lets only users with one of `roles` through (403 otherwise)."""
+
+    async def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"This action needs the {' or '.join(r.value for r in roles)} role")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
