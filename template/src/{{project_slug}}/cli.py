@@ -1,14 +1,14 @@
 """Command line: `serve`, `migrate`, `seed` and `worker`.
 
-    <package> serve [--host H] [--port P] [--workers N] [--reload]
-    <package> migrate [--revision REV]
-    <package> seed [--size N] [--admin-email E] [--admin-password P]
-    <package> worker
+<package> serve [--host H] [--port P] [--workers N] [--reload]
+<package> migrate [--revision REV]
+<package> seed [--size N] [--admin-email E] [--admin-password P]
+<package> worker
 """
 
 import argparse
 import asyncio
-import contextlib
+import atexit
 import os
 import shutil
 import signal
@@ -26,9 +26,8 @@ def _metrics_dir() -> None:
     """Give this server's processes a fresh shared directory for multiprocess metrics."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return
-    path = Path(tempfile.gettempdir()) / f"{__package__}-metrics-{os.getpid()}"
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{__package__}-metrics-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
@@ -58,7 +57,7 @@ def migrate(settings: Settings, args: argparse.Namespace) -> int:
     from .migrations import upgrade
 
     upgrade(settings.database_url, args.revision)
-    print(f"database migrated to {args.revision}")  # noqa: T201
+    print(f"database migrated to {args.revision}")
     return 0
 
 
@@ -67,14 +66,14 @@ def seed(settings: Settings, args: argparse.Namespace) -> int:
     from .seed import run
 
     report = asyncio.run(run(settings, args.size, args.admin_email, args.admin_password))
-    print(report)  # noqa: T201
+    print(report)
     return 0
 
 
 def worker(settings: Settings, _args: argparse.Namespace) -> int:
     """Consume background jobs and send cron jobs until SIGINT or SIGTERM."""
     if settings.in_process:
-        print(  # noqa: T201
+        print(
             "REDIS_URL is not set: jobs run inside `serve` on the embedded default, "
             "so there is nothing for a worker to do. Set REDIS_URL to run workers.",
             file=sys.stderr,
@@ -82,15 +81,15 @@ def worker(settings: Settings, _args: argparse.Namespace) -> int:
         return 2
     from .worker import run
 
-    asyncio.run(run(settings, _stop_on_signals))
-    return 0
-
-
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+    async def until_signalled() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await run(settings, stop)
+
+    asyncio.run(until_signalled())
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 
 import structlog
 from taskiq.receiver import Receiver
@@ -16,11 +15,9 @@ from .core.logging import configure_logging
 log = structlog.get_logger(__name__)
 
 
-async def run(settings: Settings, install_stop: Callable[[asyncio.Event], None]) -> None:
-    """Work until the stop event is set (by a signal, or by a test)."""
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    """Work until `stop` is set (by SIGINT/SIGTERM from the CLI, or by a test)."""
     configure_logging(settings.log_level)
-    stop = asyncio.Event()
-    install_stop(stop)
     db = Database(settings)
     jobs.broker.is_worker_process = True
     jobs.broker.state.db = db

@@ -61,4 +61,4 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
-    return Settings()  # type: ignore[call-arg]  # values come from the environment
+    return Settings()

@@ -5,7 +5,7 @@ differences are in `create_engine_for` only.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.ext.asyncio import (
@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
     """Declarative base with constraint names Alembic can diff reliably."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class Timestamped:
@@ -101,4 +101,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-

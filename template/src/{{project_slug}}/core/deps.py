@@ -50,12 +50,13 @@ async def current_user(
 ) -> User:
     """The active user of a valid access token, counted against the per-user rate limit.
 
-    A failed attempt counts against the caller's address, so random tokens cannot be used to
-    step around the anonymous limit.
+    Requests with a bearer token skip the anonymous limit (middleware); a token that turns out
+    to be bad counts against the caller's address here, so random tokens cannot be used to
+    step around that limit.
     """
+    if token is None:
+        raise Unauthorized()
     try:
-        if token is None:
-            raise Unauthorized()
         claims = decode_token(settings.secret_key.get_secret_value(), token, "access")
         user = await session.get(User, uuid.UUID(claims["sub"]))
         if user is None or not user.is_active:

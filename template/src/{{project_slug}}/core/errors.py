@@ -4,6 +4,7 @@ Every error response of the service has this shape, including validation errors,
 routes and unexpected failures, so clients parse one format.
 """
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -62,7 +63,7 @@ def problem_response(
     detail: str,
     *,
     title: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     """Build a problem+json response; `extra` adds members such as `errors`."""

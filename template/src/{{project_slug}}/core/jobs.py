@@ -102,15 +102,23 @@ async def deliver_event(message: dict[str, Any]) -> None:
         await handle_event.kiq(message)
 
 
-@broker.task(task_name="maintenance.purge_refresh_tokens", schedule=[{"cron": "17 * * * *"}])
+# Fixed schedule ids: the scheduler replicas de-duplicate sends by them.
+@broker.task(
+    task_name="maintenance.purge_refresh_tokens",
+    schedule=[{"cron": "17 * * * *", "schedule_id": "purge_refresh_tokens"}],
+)
 async def purge_refresh_tokens() -> int:
     """Delete refresh tokens that expired: they can never be used again."""
     async with database().sessions() as session, session.begin():
-        result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < utcnow()))
+        expired = delete(RefreshToken).where(RefreshToken.expires_at < utcnow())
+        result = await session.execute(expired)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@broker.task(task_name="maintenance.purge_events", schedule=[{"cron": "41 3 * * *"}])
+@broker.task(
+    task_name="maintenance.purge_events",
+    schedule=[{"cron": "41 3 * * *", "schedule_id": "purge_events"}],
+)
 async def purge_events() -> int:
     """Apply the retention period to the event log (published entries only)."""
     cutoff = utcnow() - timedelta(days=get_settings().event_retention_days)

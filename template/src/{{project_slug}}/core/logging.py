@@ -50,6 +50,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "taskiq"):
+    for name in ("uvicorn", "uvicorn.error", "taskiq"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # The app writes its own access log (middleware.Observe), with route and duration.
+    logging.getLogger("uvicorn.access").disabled = True

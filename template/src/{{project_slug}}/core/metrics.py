@@ -19,7 +19,9 @@ from prometheus_client import (
 )
 
 REQUESTS = Counter(
-    "http_requests_total", "HTTP requests by method, route and status", ["method", "route", "status"]
+    "http_requests_total",
+    "HTTP requests by method, route and status",
+    ["method", "route", "status"],
 )
 LATENCY = Histogram(
     "http_request_duration_seconds",

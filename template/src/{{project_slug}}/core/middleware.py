@@ -46,8 +46,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS,
-                                      (b"content-security-policy", csp)]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *SECURITY_HEADERS,
+                    (b"content-security-policy", csp),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -8,6 +8,7 @@ both succeeded, and several dispatchers share the work with `FOR UPDATE SKIP LOC
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -112,7 +113,5 @@ class Dispatcher:
                 published = 0
             if published >= self.batch:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass

@@ -112,7 +112,7 @@ class RedisHub(Hub):
                 log.exception("hub_listener_lost_redis")
                 await asyncio.sleep(1)
             finally:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 def create_hub(redis_url: str | None, prefix: str) -> Hub:

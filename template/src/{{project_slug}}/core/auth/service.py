@@ -65,9 +65,8 @@ async def issue_pair(
     refresh, jti, expires = issue_token(
         secret, "refresh", str(user.id), settings.refresh_token_ttl_seconds
     )
-    session.add(
-        RefreshToken(id=jti, user_id=user.id, family_id=family_id or uuid.uuid4(), expires_at=expires)
-    )
+    family = family_id or uuid.uuid4()
+    session.add(RefreshToken(id=jti, user_id=user.id, family_id=family, expires_at=expires))
     if family_id is None:
         append_event(session, AUDIT, "user.logged_in", {"user_id": str(user.id)})
     await session.commit()
