@@ -36,6 +36,12 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     the app writes its own JSON access log)."""
     import uvicorn
 
+    if settings.is_sqlite:
+        # Embedded default: one command from checkout to a running service. Production
+        # (PostgreSQL) migrates once per release with `migrate`, not in every replica.
+        from .migrations import upgrade
+
+        upgrade(settings.database_url)
     _metrics_dir()
     uvicorn.run(
         APP,
