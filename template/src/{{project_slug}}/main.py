@@ -19,7 +19,7 @@ from .core.config import Settings, get_settings
 from .core.db import Database
 from .core.errors import install_error_handlers
 from .core.logging import configure_logging
-from .core.middleware import Observe, SecurityHeaders
+from .core.middleware import Observe, RejectNul, SecurityHeaders
 from .core.outbox import Dispatcher
 from .core.ratelimit import AnonymousRateLimit, RateLimiter
 from .core.realtime import create_hub
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     # Added innermost first: the request id is set before anything logs or answers.
+    app.add_middleware(RejectNul)
     app.add_middleware(AnonymousRateLimit, limiter=state.limiter)
     app.add_middleware(
         CORSMiddleware,

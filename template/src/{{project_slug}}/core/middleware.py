@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import problem_response
 from .metrics import LATENCY, REQUESTS
 
 access_log = structlog.get_logger("access")
@@ -91,3 +92,21 @@ class Observe:
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
             )
+
+
+class RejectNul:
+    """Refuse URLs with NUL characters before any handler sees them (400 problem).
+
+    PostgreSQL cannot store NUL in text, so a `%00` in a query or path would otherwise reach
+    the database as an error; request bodies are checked by `schemas.Input`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (b"%00" in scope["query_string"] or "\x00" in scope["path"]):
+            response = problem_response(400, "The URL contains a NUL (%00) character")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ..deps import AdminUser, CurrentUser, LimiterDep, SessionDep, SettingsDep
+from ..errors import Unprocessable
+from ..schemas import contains_nul
 from . import service
 from .schemas import LoginIn, RefreshIn, RegisterIn, RoleIn, TokenPair, UserOut
 
@@ -49,6 +51,8 @@ async def token(
     limiter: LimiterDep,
 ) -> TokenPair:
     """OAuth2 password flow (form fields `username` and `password`), used by the docs' Authorize."""
+    if contains_nul(form.username) or contains_nul(form.password):
+        raise Unprocessable("username and password must not contain NUL characters")
     await _limit_login(request, limiter, form.username)
     user = await service.authenticate(session, form.username, form.password)
     return await service.issue_pair(session, settings, user)

@@ -6,36 +6,29 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from ..schemas import Input
 from .models import Role
 
 Password = Annotated[str, Field(min_length=12, max_length=128)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterIn(Input):
     email: EmailStr
     password: Password
     full_name: Name
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginIn(Input):
     email: EmailStr
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class RefreshIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshIn(Input):
     refresh_token: Annotated[str, Field(min_length=1, max_length=2048)]
 
 
-class RoleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoleIn(Input):
     role: Role
 
 
