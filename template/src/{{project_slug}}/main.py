@@ -23,7 +23,7 @@ from .core.middleware import Observe, RejectNul, SecurityHeaders
 from .core.outbox import Dispatcher
 from .core.ratelimit import AnonymousRateLimit, RateLimiter
 from .core.realtime import create_hub
-from .registry import domain_router
+from .registry import ROUTERS
 
 
 @contextlib.asynccontextmanager
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     install_error_handlers(app)
-    for router in (health.router, metrics.router, auth_router, stream.router, domain_router):
+    for router in (health.router, metrics.router, auth_router, stream.router, *ROUTERS):
         app.include_router(router)
 
     # Added innermost first: the request id is set before anything logs or answers.
