@@ -94,7 +94,6 @@ def build_profile(answers: dict[str, Any]) -> dict[str, Any]:
     """
     domain, scale = answers["business_domain"], answers["user_scale"]
     infra, budget = answers["infrastructure"], answers["budget_constraints"]
-    frameworks = sorted(answers.get("compliance_requirements") or [], key=FRAMEWORKS.index)
     for name, value, choices in (
         ("business_domain", domain, DOMAINS),
         ("user_scale", scale, SCALES),
@@ -106,6 +105,7 @@ def build_profile(answers: dict[str, Any]) -> dict[str, Any]:
     problem = refusal(answers)
     if problem:
         raise ValueError(problem)
+    frameworks = sorted(answers.get("compliance_requirements") or [], key=FRAMEWORKS.index)
 
     sizes = table("scale")[scale]
     money = table("budget")[budget]
@@ -167,6 +167,8 @@ class ProfileHook(ContextHook):  # type: ignore[misc,valid-type]
             return
         answers = {k: context[k] for k in keys}
         answers["compliance_requirements"] = tuple(context.get("compliance_requirements") or ())
+        if refusal(answers):
+            return  # the question's validator reports it, under the right question
         context["profile"] = _cached_profile(tuple(sorted(answers.items())))
 
 

@@ -88,8 +88,7 @@ def project_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in _LEAKY_NAMES
-        and (k in _KEEP_PYTHON_VARS or not k.startswith(_LEAKY_PREFIXES))
+        if k not in _LEAKY_NAMES and (k in _KEEP_PYTHON_VARS or not k.startswith(_LEAKY_PREFIXES))
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env["UV_PYTHON"] = PYTHON_VERSION
@@ -109,6 +108,7 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float = 900,
     check: bool = True,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `cmd` in `cwd`, capturing stdout and stderr; fail the test with both on error."""
     argv = [str(c) for c in cmd]
@@ -119,6 +119,7 @@ def run(
             env=dict(env) if env is not None else None,
             capture_output=True,
             text=True,
+            input=input,
             timeout=timeout,
             check=False,
         )
@@ -197,8 +198,7 @@ def parse_env_file(path: Path) -> dict[str, str]:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :]
+        stripped = stripped.removeprefix("export ")
         key, sep, value = stripped.partition("=")
         if not sep:
             continue
@@ -304,3 +304,13 @@ def uv_sync(shared_root: Path) -> Callable[[Path], dict[str, str]]:
         return dict(env)
 
     return _sync
+
+
+@pytest.fixture(scope="session")
+def mypy_cache_dir(shared_root: Path, worker_id: str) -> Path:
+    """One mypy cache per xdist worker, shared by the projects that worker checks.
+
+    Projects reuse the analysis of their (identical) third-party packages; mypy re-checks
+    any module whose source hash differs, and no two processes ever write one cache.
+    """
+    return shared_root / f"mypy-cache-{worker_id}"

@@ -17,7 +17,6 @@ from typing import Any
 
 import jinja2
 import pytest
-
 from conftest import REPO, SCENARIO_NAMES, load_scenario
 
 sys.path.insert(0, str(REPO / "extensions"))
@@ -30,17 +29,31 @@ BUDGETS = ("startup", "growth", "enterprise")
 FRAMEWORKS = ("PCI-DSS", "GDPR", "SOC2", "ISO27001", "HIPAA")
 SUBSETS = [list(c) for r in range(len(FRAMEWORKS) + 1) for c in combinations(FRAMEWORKS, r)]
 
-TOP_LEVEL_KEYS = {"domain", "scale", "clouds", "primary_cloud", "sizing", "sla", "budget",
-                  "compliance"}
+TOP_LEVEL_KEYS = {
+    "domain",
+    "scale",
+    "clouds",
+    "primary_cloud",
+    "sizing",
+    "sla",
+    "budget",
+    "compliance",
+}
 RATE = re.compile(r"^\d+/(second|minute|hour|day)$")
 
 CONTROLS = derive.table("controls")
 
 
-def answers_of(domain: str, scale: str, infra: str, budget: str,
-               frameworks: list[str]) -> dict[str, Any]:
-    return {"business_domain": domain, "user_scale": scale, "infrastructure": infra,
-            "budget_constraints": budget, "compliance_requirements": list(frameworks)}
+def answers_of(
+    domain: str, scale: str, infra: str, budget: str, frameworks: list[str]
+) -> dict[str, Any]:
+    return {
+        "business_domain": domain,
+        "user_scale": scale,
+        "infrastructure": infra,
+        "budget_constraints": budget,
+        "compliance_requirements": list(frameworks),
+    }
 
 
 def expected_refused(answers: dict[str, Any]) -> bool:
@@ -79,7 +92,7 @@ def walk_values(value: Any, path: str = "profile") -> list[str]:
     return bad
 
 
-def check_profile(p: dict[str, Any], answers: dict[str, Any]) -> None:  # noqa: C901, PLR0915
+def check_profile(p: dict[str, Any], answers: dict[str, Any]) -> None:
     """One profile is complete and internally consistent."""
     where = repr(answers)
     assert set(p) == TOP_LEVEL_KEYS, where
@@ -161,7 +174,9 @@ def check_profile(p: dict[str, Any], answers: dict[str, Any]) -> None:  # noqa: 
     features = comp["features"]
     for name in {c["feature"] for c in CONTROLS["controls"] if "feature" in c}:
         assert features[name] == any(c.get("feature") == name for c in comp["controls"]), (
-            where, name)
+            where,
+            name,
+        )
     periods = [CONTROLS["frameworks"][fw]["data_retention_days"] for fw in chosen]
     assert features["retention_days"] == (max(periods) if periods else 90), where
 
@@ -226,18 +241,24 @@ def test_every_combination(domain: str, infra: str) -> None:
 
 
 def test_frameworks_order_does_not_matter() -> None:
-    a = derive.build_profile(answers_of("ecommerce", "medium", "aws", "growth",
-                                        ["HIPAA", "GDPR", "PCI-DSS"]))
-    b = derive.build_profile(answers_of("ecommerce", "medium", "aws", "growth",
-                                        ["PCI-DSS", "GDPR", "HIPAA"]))
+    a = derive.build_profile(
+        answers_of("ecommerce", "medium", "aws", "growth", ["HIPAA", "GDPR", "PCI-DSS"])
+    )
+    b = derive.build_profile(
+        answers_of("ecommerce", "medium", "aws", "growth", ["PCI-DSS", "GDPR", "HIPAA"])
+    )
     assert a == b
     assert a["compliance"]["frameworks"] == ["PCI-DSS", "GDPR", "HIPAA"]
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("business_domain", "retail"), ("user_scale", "huge"), ("infrastructure", "oracle"),
-     ("budget_constraints", "free")],
+    [
+        ("business_domain", "retail"),
+        ("user_scale", "huge"),
+        ("infrastructure", "oracle"),
+        ("budget_constraints", "free"),
+    ],
 )
 def test_unknown_choice_is_refused(field: str, value: str) -> None:
     answers = answers_of("ecommerce", "small", "aws", "startup", [])
@@ -273,21 +294,36 @@ def test_refusal_messages_say_what_to_change(answers: dict[str, Any], words: lis
 
 def test_refusal_without_frameworks_key() -> None:
     """The budget validator calls refusal() before compliance_requirements is answered."""
-    assert derive.refusal({"user_scale": "small", "budget_constraints": "startup",
-                           "business_domain": "saas"}) == ""
-    assert derive.refusal({"user_scale": "large", "budget_constraints": "startup",
-                           "business_domain": "saas"})
+    assert (
+        derive.refusal(
+            {"user_scale": "small", "budget_constraints": "startup", "business_domain": "saas"}
+        )
+        == ""
+    )
+    assert derive.refusal(
+        {"user_scale": "large", "budget_constraints": "startup", "business_domain": "saas"}
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # The three reference scenarios
 # ---------------------------------------------------------------------------------------
 
+
 def scenario_profile(name: str) -> dict[str, Any]:
     data = load_scenario(name)
-    return derive.build_profile({k: data[k] for k in (
-        "business_domain", "user_scale", "infrastructure", "budget_constraints",
-        "compliance_requirements")})
+    return derive.build_profile(
+        {
+            k: data[k]
+            for k in (
+                "business_domain",
+                "user_scale",
+                "infrastructure",
+                "budget_constraints",
+                "compliance_requirements",
+            )
+        }
+    )
 
 
 def control_ids(p: dict[str, Any], framework: str) -> set[str]:
@@ -297,8 +333,16 @@ def control_ids(p: dict[str, Any], framework: str) -> set[str]:
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
 def test_scenario_profiles_are_consistent(name: str) -> None:
     data = load_scenario(name)
-    answers = {k: data[k] for k in ("business_domain", "user_scale", "infrastructure",
-                                     "budget_constraints", "compliance_requirements")}
+    answers = {
+        k: data[k]
+        for k in (
+            "business_domain",
+            "user_scale",
+            "infrastructure",
+            "budget_constraints",
+            "compliance_requirements",
+        )
+    }
     assert derive.refusal(answers) == ""
     check_profile(derive.build_profile(answers), answers)
 
@@ -370,6 +414,7 @@ def test_devops_scenario_figures() -> None:
 # The Jinja side: what templates and copier.yml see
 # ---------------------------------------------------------------------------------------
 
+
 def jinja_env() -> jinja2.Environment:
     return jinja2.Environment(extensions=[derive.ProfileHook, derive.Helpers])
 
@@ -378,18 +423,27 @@ def jinja_env() -> jinja2.Environment:
 def test_templates_see_the_same_profile(name: str) -> None:
     data = load_scenario(name)
     context = {**data, "_copier_conf": {}}
-    out = jinja_env().from_string(
-        "{{ profile.sla.p95_latency_ms }}|{{ profile.sizing.db.peak_connections }}|"
-        "{{ profile.compliance.frameworks | join(',') }}"
-    ).render(context)
+    out = (
+        jinja_env()
+        .from_string(
+            "{{ profile.sla.p95_latency_ms }}|{{ profile.sizing.db.peak_connections }}|"
+            "{{ profile.compliance.frameworks | join(',') }}"
+        )
+        .render(context)
+    )
     p = scenario_profile(name)
-    assert out == (f"{p['sla']['p95_latency_ms']}|{p['sizing']['db']['peak_connections']}|"
-                   f"{','.join(p['compliance']['frameworks'])}")
+    assert out == (
+        f"{p['sla']['p95_latency_ms']}|{p['sizing']['db']['peak_connections']}|"
+        f"{','.join(p['compliance']['frameworks'])}"
+    )
 
 
 def test_hook_waits_for_all_answers() -> None:
-    out = jinja_env().from_string("{{ profile is defined }}").render(
-        {"_copier_conf": {}, "business_domain": "saas", "user_scale": "small"})
+    out = (
+        jinja_env()
+        .from_string("{{ profile is defined }}")
+        .render({"_copier_conf": {}, "business_domain": "saas", "user_scale": "small"})
+    )
     assert out == "False"
 
 

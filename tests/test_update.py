@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from conftest import (
     REPO,
     git_commit_all,
@@ -46,6 +45,7 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("template-history") / "prodkit"
     repo.mkdir()
     listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=REPO)
+    copied = []
     for rel in filter(None, listed.split("\0")):
         src = REPO / rel
         if not (src.is_file() or src.is_symlink()):
@@ -53,7 +53,18 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         dst = repo / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst, follow_symlinks=False)
-    assert (repo / "copier.yml").is_file() and (repo / "template").is_dir()
+        copied.append(rel)
+    assert (repo / "copier.yml").is_file()
+    assert (repo / "template").is_dir()
+    run(["git", "init", "-q", "-b", "main"], cwd=repo, env=git_env())
+    # Exactly the listed files, even those a .gitignore inside template/ would hide
+    # (the source repository tracks them on purpose).
+    run(
+        ["git", "add", "-f", "--pathspec-from-file=-", "--pathspec-file-nul"],
+        cwd=repo,
+        env=git_env(),
+        input="\0".join(copied),
+    )
     git_commit_all(repo, "prodkit 0.1.0")
     git("tag", "0.1.0", cwd=repo)
 
@@ -105,8 +116,11 @@ def test_update_equals_fresh_copy_and_keeps_edits(
         )
 
     # The release's change arrived...
-    assert (project / NEW_FILE).read_text(encoding="utf-8").startswith(
-        f"# {data['project_name']}: new in prodkit 0.2.0")
+    assert (
+        (project / NEW_FILE)
+        .read_text(encoding="utf-8")
+        .startswith(f"# {data['project_name']}: new in prodkit 0.2.0")
+    )
     if (template_repo / "template" / "README.md.jinja").exists():
         assert README_LINE in (project / "README.md").read_text(encoding="utf-8")
     # ...the user's edits survived...
@@ -130,7 +144,8 @@ def test_update_equals_fresh_copy_and_keeps_edits(
     assert updated_tree.pop(edited) == fresh_tree.pop(edited) + USER_FUNCTION.encode()
     answers = ".copier-answers.yml"
     assert without_commit_line(updated_tree.pop(answers)) == without_commit_line(
-        fresh_tree.pop(answers))
+        fresh_tree.pop(answers)
+    )
     differing = sorted(rel for rel in fresh_tree if fresh_tree[rel] != updated_tree[rel])
     assert not differing, f"differ from a fresh copy of 0.2.0: {differing}"
     assert b"_commit: 0.2.0" in (project / answers).read_bytes()
@@ -143,8 +158,9 @@ def test_update_without_changes_is_a_no_op(
     for key, value in git_env().items():
         if key.startswith("GIT_"):
             monkeypatch.setenv(key, value)
-    project = render(tmp_path / "project", load_scenario(SCENARIO), vcs_ref="0.2.0",
-                     src=template_repo)
+    project = render(
+        tmp_path / "project", load_scenario(SCENARIO), vcs_ref="0.2.0", src=template_repo
+    )
     git_commit_all(project, "copy from prodkit 0.2.0")
     before = tree(project)
     env_before = (project / ".env").read_bytes()
