@@ -30,6 +30,9 @@ def configure_logging(level: str) -> None:
     ]
     structlog.configure(
         processors=[
+            # First, so a record below the level costs a comparison, not the whole chain:
+            # the access log runs on every request.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
