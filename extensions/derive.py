@@ -116,7 +116,8 @@ def build_profile(answers: dict[str, Any]) -> dict[str, Any]:
     pool = sizes["db"]["pool_size"] + sizes["db"]["max_overflow"]
     return {
         "domain": {"key": domain, "package": dom["package"], "title": dom["title"],
-                   "description": dom["description"]},
+                   "description": dom["description"],
+                   "personal_data": bool(dom.get("personal_data", False))},
         "scale": {"key": scale, "concurrent_users": sizes["concurrent_users"]},
         "clouds": list(CLOUDS) if infra == "multi-cloud" else [infra],
         "primary_cloud": "aws" if infra == "multi-cloud" else infra,

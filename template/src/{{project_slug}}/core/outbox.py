@@ -113,5 +113,8 @@ class Dispatcher:
                 published = 0
             if published >= self.batch:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # arrives as its timeout fires, and the app's shutdown would then hang.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self.wake.wait()

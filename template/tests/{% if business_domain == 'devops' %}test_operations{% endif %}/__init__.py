@@ -1,0 +1,1 @@
+"""Tests of the operations package: metric sources, samples, their events and retention."""

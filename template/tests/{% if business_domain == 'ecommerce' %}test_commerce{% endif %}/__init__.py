@@ -1,0 +1,1 @@
+"""Tests of the commerce package: the catalog API, its events and its seed data."""

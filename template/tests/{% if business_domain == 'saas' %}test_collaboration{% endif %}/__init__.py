@@ -1,0 +1,1 @@
+"""Tests of the collaboration package: rooms, membership, messages and their events."""
