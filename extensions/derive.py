@@ -73,7 +73,11 @@ def _controls(frameworks: list[str]) -> tuple[list[dict[str, Any]], dict[str, An
     data = table("controls")
     chosen = set(frameworks)
     controls = []
-    features: dict[str, Any] = {"audit_log": False, "data_subject_rights": False, "retention": False}
+    features: dict[str, Any] = {
+        "audit_log": False,
+        "data_subject_rights": False,
+        "retention": False,
+    }
     for control in data["controls"]:
         refs = {fw: ref for fw, ref in control["frameworks"].items() if fw in chosen}
         if not refs:
@@ -115,9 +119,13 @@ def build_profile(answers: dict[str, Any]) -> dict[str, Any]:
     replicas_at_peak = web["max_replicas"] * web["processes"]
     pool = sizes["db"]["pool_size"] + sizes["db"]["max_overflow"]
     return {
-        "domain": {"key": domain, "package": dom["package"], "title": dom["title"],
-                   "description": dom["description"],
-                   "personal_data": bool(dom.get("personal_data", False))},
+        "domain": {
+            "key": domain,
+            "package": dom["package"],
+            "title": dom["title"],
+            "description": dom["description"],
+            "personal_data": bool(dom.get("personal_data", False)),
+        },
         "scale": {"key": scale, "concurrent_users": sizes["concurrent_users"]},
         "clouds": list(CLOUDS) if infra == "multi-cloud" else [infra],
         "primary_cloud": "aws" if infra == "multi-cloud" else infra,
@@ -138,8 +146,11 @@ def build_profile(answers: dict[str, Any]) -> dict[str, Any]:
                 "backup_retention_days": money["backup_retention_days"],
                 "deletion_protection": money["deletion_protection"],
             },
-            "cache": {"tier": money["cache_tier"][scale], "memory_gb": sizes["cache"]["memory_gb"],
-                      "ha": money["cache_tier"][scale] == "standard"},
+            "cache": {
+                "tier": money["cache_tier"][scale],
+                "memory_gb": sizes["cache"]["memory_gb"],
+                "ha": money["cache_tier"][scale] == "standard",
+            },
             "rate_limits": dict(sizes["rate_limits"]),
         },
         "sla": {
@@ -148,8 +159,11 @@ def build_profile(answers: dict[str, Any]) -> dict[str, Any]:
             "availability": money["availability"],
             "signal": dom["sla"]["signal"],
         },
-        "budget": {"key": budget, "monthly_ceiling_usd": money["monthly_ceiling_usd"],
-                   "waf": money["waf"]},
+        "budget": {
+            "key": budget,
+            "monthly_ceiling_usd": money["monthly_ceiling_usd"],
+            "waf": money["waf"],
+        },
         "compliance": {
             "frameworks": frameworks,
             "titles": {fw: table("controls")["frameworks"][fw]["title"] for fw in frameworks},

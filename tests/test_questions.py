@@ -211,4 +211,3 @@ def test_env_example_documents_every_key(which: str, request: pytest.FixtureRequ
     )
     for key, value in secrets_of(project).items():
         assert example_values[key] != value
-

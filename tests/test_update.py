@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     REPO,
+    SCENARIO_NAMES,
     git_commit_all,
     git_env,
     git_visible_files,
@@ -86,13 +87,14 @@ def without_commit_line(text: bytes) -> list[bytes]:
     return [line for line in text.splitlines() if not line.startswith(b"_commit:")]
 
 
+@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
 def test_update_equals_fresh_copy_and_keeps_edits(
-    template_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    scenario: str, template_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for key, value in git_env().items():
         if key.startswith("GIT_"):
             monkeypatch.setenv(key, value)
-    data = load_scenario(SCENARIO)
+    data = load_scenario(scenario)
     slug = data["project_slug"]
 
     # A project made at 0.1.0, committed, then edited by its developers.
