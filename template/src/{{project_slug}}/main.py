@@ -6,8 +6,9 @@ the `serve` command's worker processes) each get independent instances.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
+import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -25,10 +26,25 @@ from .core.ratelimit import AnonymousRateLimit, RateLimiter
 from .core.realtime import create_hub
 from .registry import ROUTERS
 
+log = structlog.get_logger(__name__)
+
+
+async def _bounded(step: str, stopping: Awaitable[object], seconds: float = 5.0) -> None:
+    """Wait for one shutdown step, but never let it hold up the process's exit."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stopping
+    except TimeoutError:
+        log.warning("shutdown_step_timed_out", step=step, seconds=seconds)
+
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Connect the hub, start the job broker and the outbox dispatcher; stop them in reverse."""
+    """Connect the hub, start the job broker and the outbox dispatcher; stop them in reverse.
+
+    Each shutdown step is bounded: an orchestrator kills a process that does not exit in time,
+    so a stuck connection must cost a log line, not the graceful part of the shutdown.
+    """
     state = app.state
     await state.hub.start()
     async with jobs.background(state.db, state.settings):
@@ -37,12 +53,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
         finally:
             dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await dispatcher
-    await state.hub.stop()
+            await _bounded("dispatcher", asyncio.wait({dispatcher}))
+    await _bounded("hub", state.hub.stop())
     if state.redis is not None:
-        await state.redis.aclose()
-    await state.db.dispose()
+        await _bounded("redis", state.redis.aclose())
+    await _bounded("database", state.db.dispose())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -174,6 +174,9 @@ async def background(db: Database, settings: Settings) -> Any:
     finally:
         if scheduler is not None:
             scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
-        await broker.shutdown()
+            await asyncio.wait({scheduler}, timeout=5)
+        try:
+            async with asyncio.timeout(5):
+                await broker.shutdown()
+        except TimeoutError:
+            log.warning("shutdown_step_timed_out", step="job broker", seconds=5)
