@@ -105,32 +105,36 @@ def profile_of(project: Project) -> dict[str, Any]:
 def settings_env(project: Project) -> set[str]:
     """The environment variables the generated service reads.
 
-    The fields of its pydantic-settings class (upper-cased, with any env_prefix), plus every
-    name the package reads directly through os.environ / os.getenv.
+    The fields of every pydantic-settings class in the package (upper-cased, with any
+    env_prefix: core/config.py's Settings and any a domain package declares), plus every name
+    the package reads directly through os.environ / os.getenv. tests/test_env_contract.py
+    finds the same classes by importing the package; this is the quick, static reading.
     """
     package = project.root / "src" / project.slug
-    config = package / "core" / "config.py"
-    tree = ast.parse(config.read_text(encoding="utf-8"))
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
-        bases = {getattr(base, "id", getattr(base, "attr", "")) for base in node.bases}
-        if "BaseSettings" not in bases:
-            continue
-        prefix = ""
-        fields = []
-        for item in node.body:
-            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                if item.target.id == "model_config":
-                    call = item.value
-                    for keyword in getattr(call, "keywords", []):
-                        if keyword.arg == "env_prefix" and isinstance(keyword.value, ast.Constant):
-                            prefix = str(keyword.value.value)
-                else:
-                    fields.append(item.target.id)
-        names |= {(prefix + field).upper() for field in fields}
-    assert names, f"no BaseSettings fields found in {config}"
+    for source in package.rglob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = {getattr(base, "id", getattr(base, "attr", "")) for base in node.bases}
+            if "BaseSettings" not in bases:
+                continue
+            prefix = ""
+            fields = []
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    if item.target.id == "model_config":
+                        call = item.value
+                        for keyword in getattr(call, "keywords", []):
+                            if keyword.arg == "env_prefix" and isinstance(
+                                keyword.value, ast.Constant
+                            ):
+                                prefix = str(keyword.value.value)
+                    else:
+                        fields.append(item.target.id)
+            names |= {(prefix + field).upper() for field in fields}
+    assert names, f"no BaseSettings fields found in {package}"
     direct = re.compile(
         r"""(?:environ\.get|getenv|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
         r"""|environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""

@@ -1,9 +1,12 @@
 """Unit tests of extensions/derive.py: the derived profile for every combination of answers.
 
 Every combination (3 domains x 3 scales x 4 infrastructures x 3 budgets x 32 subsets of the
-5 frameworks = 3,456) either is refused, with the very message `refusal()` gives, or yields
-a complete and consistent profile. Cross-combination properties (larger scales never get
-less, larger budgets never buy less) are checked on the same profiles.
+5 frameworks = 3,456, and for multi-cloud each choice of two or three clouds with each of
+them as primary: 9 x 864 more) either is refused, with the very message `refusal()` gives,
+or yields a complete and consistent profile. The budget rule is stated here on its own:
+refused exactly when the itemised estimate exceeds the budget's ceiling, and every
+alternative the refusal offers is accepted and fits. Cross-combination properties (larger
+scales never get less, larger budgets never buy less) are checked on the same profiles.
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ derive = importlib.import_module("derive")
 DOMAINS = ("ecommerce", "saas", "devops")
 SCALES = ("small", "medium", "large")
 INFRASTRUCTURES = ("aws", "gcp", "azure", "multi-cloud")
+CLOUDS = ("aws", "gcp", "azure")
+# (clouds, primary) of a multi-cloud answer: two or three clouds, any of them primary.
+CLOUD_CHOICES = [
+    (list(chosen), primary)
+    for r in (2, 3)
+    for chosen in combinations(CLOUDS, r)
+    for primary in chosen
+]
 BUDGETS = ("startup", "growth", "enterprise")
 FRAMEWORKS = ("PCI-DSS", "GDPR", "SOC2", "ISO27001", "HIPAA")
 SUBSETS = [list(c) for r in range(len(FRAMEWORKS) + 1) for c in combinations(FRAMEWORKS, r)]
@@ -38,25 +49,36 @@ TOP_LEVEL_KEYS = {
     "sla",
     "budget",
     "compliance",
+    "infra",
+    "cost",
 }
 RATE = re.compile(r"^\d+/(second|minute|hour|day)$")
 
 CONTROLS = derive.table("controls")
+CEILINGS = {b: derive.table("budget")[b]["monthly_ceiling_usd"] for b in BUDGETS}
 
 
 def answers_of(
-    domain: str, scale: str, infra: str, budget: str, frameworks: list[str]
+    domain: str,
+    scale: str,
+    infra: str,
+    budget: str,
+    frameworks: list[str],
+    clouds: tuple[list[str], str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    answers: dict[str, Any] = {
         "business_domain": domain,
         "user_scale": scale,
         "infrastructure": infra,
         "budget_constraints": budget,
         "compliance_requirements": list(frameworks),
     }
+    if clouds is not None:
+        answers["clouds"], answers["primary_cloud"] = list(clouds[0]), clouds[1]
+    return answers
 
 
-def expected_refused(answers: dict[str, Any]) -> bool:
+def contradictory(answers: dict[str, Any]) -> bool:
     """The contradictions the template documents, stated independently of derive.py."""
     frameworks = answers["compliance_requirements"]
     return (
@@ -64,6 +86,19 @@ def expected_refused(answers: dict[str, Any]) -> bool:
         or ("PCI-DSS" in frameworks and answers["business_domain"] != "ecommerce")
         or ("HIPAA" in frameworks and answers["budget_constraints"] == "startup")
     )
+
+
+def over_budget(answers: dict[str, Any]) -> bool:
+    """The budget rule: the itemised estimate's total, added up here, exceeds the ceiling."""
+    cost = derive.estimate(answers)
+    lines = [x for c in cost["clouds"].values() for x in c["lines"]] + cost["shared"]["lines"]
+    assert cost["total_usd"] == pytest.approx(sum(x["monthly_usd"] for x in lines), abs=0.011)
+    assert cost["ceiling_usd"] == CEILINGS[answers["budget_constraints"]]
+    return bool(cost["total_usd"] > CEILINGS[answers["budget_constraints"]])
+
+
+def expected_refused(answers: dict[str, Any]) -> bool:
+    return contradictory(answers) or over_budget(answers)
 
 
 def profile_or_refusal(answers: dict[str, Any]) -> dict[str, Any] | None:
@@ -74,8 +109,28 @@ def profile_or_refusal(answers: dict[str, Any]) -> dict[str, Any] | None:
         with pytest.raises(ValueError) as raised:
             derive.build_profile(answers)
         assert str(raised.value) == message, answers
+        if not contradictory(answers):
+            check_alternatives(answers, message)
         return None
     return derive.build_profile(answers)
+
+
+def check_alternatives(answers: dict[str, Any], message: str) -> None:
+    """An over-budget refusal gives its figures, and every answer it offers really fits."""
+    cost = derive.estimate(answers)
+    over = cost["total_usd"] - cost["ceiling_usd"]
+    assert f"{cost['ceiling_usd']:,}" in message and "over" in message, message
+    assert (f"${over:,.0f}" if over >= 100 else f"${over:,.2f}") in message, message
+    offered = derive.fitting_alternatives(answers)
+    assert offered, f"no alternative offered for {answers}"
+    for alt in offered:
+        assert alt["change"] in message, (alt["change"], message)
+        changed = {k for k in alt["answers"] if alt["answers"][k] != answers.get(k)}
+        assert changed, alt
+        assert changed <= {"user_scale", "budget_constraints", "clouds", "infrastructure"}
+        profile = derive.build_profile(alt["answers"])  # accepted: raises if refused
+        assert profile["cost"]["total_usd"] <= profile["budget"]["monthly_ceiling_usd"]
+        assert profile["cost"]["total_usd"] == alt["total_usd"]
 
 
 def walk_values(value: Any, path: str = "profile") -> list[str]:
@@ -108,10 +163,38 @@ def check_profile(p: dict[str, Any], answers: dict[str, Any]) -> None:
     # clouds
     infra = answers["infrastructure"]
     if infra == "multi-cloud":
-        assert sorted(p["clouds"]) == ["aws", "azure", "gcp"], where
+        chosen = answers.get("clouds") or CLOUDS
+        assert p["clouds"] == [c for c in CLOUDS if c in chosen], where
+        assert p["primary_cloud"] == (answers.get("primary_cloud") or p["clouds"][0]), where
     else:
         assert p["clouds"] == [infra], where
     assert p["primary_cloud"] in p["clouds"], where
+    assert list(p["infra"]) == p["clouds"], where
+
+    # cost: one itemised estimate per chosen cloud, within the ceiling
+    cost = p["cost"]
+    assert list(cost["clouds"]) == p["clouds"], where
+    for cloud, c in cost["clouds"].items():
+        assert c["region"] == p["infra"][cloud]["region"], where
+        assert c["lines"] and all(x["monthly_usd"] >= 0 for x in c["lines"]), where
+        assert c["subtotal_usd"] == pytest.approx(sum(x["monthly_usd"] for x in c["lines"]))
+        if len(p["clouds"]) == 1:
+            assert c["role"] == "single"
+        else:
+            assert c["role"] == ("primary" if cloud == p["primary_cloud"] else "standby")
+        if c["role"] == "standby":
+            assert c["replicas"] == {"web": 1, "worker": 1}, where
+        else:
+            assert c["replicas"] == {
+                "web": p["sizing"]["web"]["max_replicas"],
+                "worker": p["sizing"]["worker"]["max_replicas"],
+            }, where
+    assert bool(cost["shared"]["lines"]) == (infra == "multi-cloud"), where
+    assert cost["ceiling_usd"] == p["budget"]["monthly_ceiling_usd"]
+    assert cost["total_usd"] <= cost["ceiling_usd"], where
+    assert cost["headroom_usd"] == pytest.approx(cost["ceiling_usd"] - cost["total_usd"])
+    for r in cost["reductions"]:
+        assert 0 < r["total_usd"] < cost["total_usd"] and r["saving_usd"] > 0, (where, r)
 
     # sizing
     sizing = p["sizing"]
@@ -198,6 +281,7 @@ SCALE_MONOTONIC = {
     "db storage": lambda p: p["sizing"]["db"]["storage_gb"],
     "peak connections": lambda p: p["sizing"]["db"]["peak_connections"],
     "cache memory": lambda p: p["sizing"]["cache"]["memory_gb"],
+    "cost total": lambda p: p["cost"]["total_usd"],
 }
 BUDGET_MONOTONIC = {
     "availability": lambda p: _num(p["sla"]["availability"]),
@@ -206,6 +290,7 @@ BUDGET_MONOTONIC = {
     "read replicas": lambda p: p["sizing"]["db"]["read_replicas"],
     "multi-AZ": lambda p: int(p["sizing"]["db"]["multi_az"]),
     "WAF": lambda p: int(p["budget"]["waf"]),
+    "cost total": lambda p: p["cost"]["total_usd"],
 }
 
 
@@ -213,26 +298,30 @@ BUDGET_MONOTONIC = {
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_every_combination(domain: str, infra: str) -> None:
     """All scales x budgets x framework subsets for one domain and infrastructure."""
-    profiles: dict[tuple[str, str, tuple[str, ...]], dict[str, Any]] = {}
+    cloud_choices: list[int | None] = (
+        list(range(len(CLOUD_CHOICES))) if infra == "multi-cloud" else [None]
+    )
+    profiles: dict[tuple[str, str, tuple[str, ...], int | None], dict[str, Any]] = {}
     refused = 0
-    for scale, budget, frameworks in product(SCALES, BUDGETS, SUBSETS):
-        answers = answers_of(domain, scale, infra, budget, frameworks)
+    for scale, budget, frameworks, ci in product(SCALES, BUDGETS, SUBSETS, cloud_choices):
+        clouds = CLOUD_CHOICES[ci] if ci is not None else None
+        answers = answers_of(domain, scale, infra, budget, frameworks, clouds)
         profile = profile_or_refusal(answers)
         if profile is None:
             refused += 1
             continue
         check_profile(profile, answers)
-        profiles[scale, budget, tuple(frameworks)] = profile
+        profiles[scale, budget, tuple(frameworks), ci] = profile
     assert profiles and refused, "expected both accepted and refused combinations"
 
-    for budget, frameworks in product(BUDGETS, SUBSETS):
-        chain = [profiles.get((s, budget, tuple(frameworks))) for s in SCALES]
+    for budget, frameworks, ci in product(BUDGETS, SUBSETS, cloud_choices):
+        chain = [profiles.get((s, budget, tuple(frameworks), ci)) for s in SCALES]
         present = [(s, p) for s, p in zip(SCALES, chain, strict=True) if p is not None]
         for (s1, p1), (s2, p2) in pairwise(present):
             for label, get in SCALE_MONOTONIC.items():
                 assert get(p1) <= get(p2), f"{label}: {s1} > {s2} ({domain}, {infra}, {budget})"
-    for scale, frameworks in product(SCALES, SUBSETS):
-        chain = [profiles.get((scale, b, tuple(frameworks))) for b in BUDGETS]
+    for scale, frameworks, ci in product(SCALES, SUBSETS, cloud_choices):
+        chain = [profiles.get((scale, b, tuple(frameworks), ci)) for b in BUDGETS]
         present = [(b, p) for b, p in zip(BUDGETS, chain, strict=True) if p is not None]
         for (b1, p1), (b2, p2) in pairwise(present):
             for label, get in BUDGET_MONOTONIC.items():
@@ -283,13 +372,29 @@ def test_unknown_framework_is_refused() -> None:
         (answers_of("saas", "large", "gcp", "startup", []), ["large", "startup", "$1,000"]),
         (answers_of("devops", "small", "aws", "growth", ["PCI-DSS"]), ["PCI-DSS", "ecommerce"]),
         (answers_of("ecommerce", "small", "aws", "startup", ["HIPAA"]), ["HIPAA", "startup"]),
+        (
+            answers_of("ecommerce", "large", "aws", "growth", []),
+            ["$5,000", "over", "user_scale medium", "budget_constraints enterprise"],
+        ),
+        (
+            answers_of("saas", "medium", "multi-cloud", "startup", [], (list(CLOUDS), "aws")),
+            ["$1,000", "over", "user_scale small", "budget_constraints growth", "clouds aws, gcp"],
+        ),
+        (
+            answers_of("devops", "small", "multi-cloud", "growth", [], (["aws"], "aws")),
+            ["at least two", "aws"],
+        ),
+        (
+            answers_of("devops", "small", "multi-cloud", "growth", [], (["aws", "gcp"], "azure")),
+            ["'azure'", "not among", "aws, gcp"],
+        ),
     ],
 )
 def test_refusal_messages_say_what_to_change(answers: dict[str, Any], words: list[str]) -> None:
     message = derive.refusal(answers)
     for word in words:
-        assert word in message
-    assert "choose" in message or "remove" in message
+        assert word in message, (word, message)
+    assert "choose" in message or "remove" in message or "Answers that fit" in message
 
 
 def test_refusal_without_frameworks_key() -> None:

@@ -71,6 +71,29 @@ BAD_ANSWERS = [
         id="hipaa-startup",
     ),
     pytest.param(
+        {"infrastructure": "multi-cloud", "clouds": ["gcp"]},
+        refusal_for({"infrastructure": "multi-cloud", "clouds": ["gcp"]}),
+        id="multi-cloud-one-cloud",
+    ),
+    pytest.param(
+        {"infrastructure": "multi-cloud", "clouds": ["aws", "gcp"], "primary_cloud": "azure"},
+        refusal_for(
+            {"infrastructure": "multi-cloud", "clouds": ["aws", "gcp"], "primary_cloud": "azure"}
+        ),
+        id="primary-not-chosen",
+    ),
+    pytest.param(
+        {"user_scale": "medium", "infrastructure": "multi-cloud", "budget_constraints": "startup"},
+        refusal_for(
+            {
+                "user_scale": "medium",
+                "infrastructure": "multi-cloud",
+                "clouds": ["aws", "gcp", "azure"],
+            }
+        ),
+        id="multi-cloud-over-budget",
+    ),
+    pytest.param(
         {"budget_constraints": "growth", "compliance_requirements": ["FedRAMP"]},
         # Copier's own choice check refuses it first, naming the valid choices.
         "'FedRAMP' is not in ['PCI-DSS', 'GDPR', 'SOC2', 'ISO27001', 'HIPAA']",
@@ -91,6 +114,73 @@ def test_validator_refuses_and_writes_nothing(
     assert text.startswith(("Validation error for question", "Invalid choice for")), text
     assert message in text, text
     assert list(dst.iterdir()) == [], "a refused copy wrote files"
+
+
+def test_multi_cloud_refusals_name_the_question() -> None:
+    """Fewer than two clouds is refused by the clouds question; a primary outside them by
+    the primary_cloud question (both before the budget and compliance questions)."""
+    one = refusal_for({"infrastructure": "multi-cloud", "clouds": ["gcp"]})
+    assert "at least two" in one and "infrastructure" in one and "gcp" in one
+    outside = refusal_for(
+        {"infrastructure": "multi-cloud", "clouds": ["aws", "gcp"], "primary_cloud": "azure"}
+    )
+    assert "'azure'" in outside and "aws, gcp" in outside
+
+
+@pytest.mark.parametrize(
+    ("data", "question"),
+    [
+        ({"infrastructure": "multi-cloud", "clouds": ["azure"]}, "clouds"),
+        (
+            {"infrastructure": "multi-cloud", "clouds": ["aws", "azure"], "primary_cloud": "gcp"},
+            "primary_cloud",
+        ),
+    ],
+)
+def test_cloud_refusals_come_from_their_question(
+    tmp_path: Path, data: dict[str, Any], question: str
+) -> None:
+    with pytest.raises(ValueError, match=f"Validation error for question '?{question}'?"):
+        render(tmp_path / "p", data)
+    assert not (tmp_path / "p").exists() or not any((tmp_path / "p").iterdir())
+
+
+def test_data_file_copy_renders_only_the_chosen_clouds(tmp_path: Path) -> None:
+    """`copier copy --defaults --data-file`, no prompt: clouds [aws, azure] with azure primary."""
+    answers = {
+        **load_scenario("devops"),
+        "clouds": ["aws", "azure"],
+        "primary_cloud": "azure",
+    }
+    data_file = tmp_path / "answers.yml"
+    data_file.write_text(yaml.safe_dump(answers), encoding="utf-8")
+    dst = tmp_path / "cloud_watch"
+    run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "-q",
+            "--trust",
+            "--defaults",
+            "--data-file",
+            data_file,
+            REPO,
+            dst,
+        ],
+        cwd=tmp_path,
+        input="",
+    )
+    recorded = yaml.safe_load((dst / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert recorded["clouds"] == ["aws", "azure"] and recorded["primary_cloud"] == "azure"
+    costs = (dst / "docs" / "COSTS.md").read_text(encoding="utf-8")
+    assert "## azure (primary, " in costs and "## aws (standby, " in costs
+    assert "## gcp" not in costs and "Cloud Run" not in costs
+    terraform = dst / "infra" / "terraform"
+    if terraform.is_dir():
+        rendered = {d.name for d in terraform.iterdir() if d.is_dir()} - {"global"}
+        assert rendered == {"aws", "azure"}, rendered
 
 
 def test_refused_copy_leaves_no_directory(tmp_path: Path) -> None:
