@@ -2,7 +2,7 @@
 
 <package> serve [--host H] [--port P] [--workers N] [--reload]
 <package> migrate [--revision REV]
-<package> seed [--size N] [--admin-email E] [--admin-password P]
+<package> seed [--size N | --products N] [--admin-email E] [--admin-password P]
 <package> worker
 """
 
@@ -36,13 +36,14 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     the app writes its own JSON access log)."""
     import uvicorn
 
+    # First: metrics created by any import below must already write to the shared directory.
+    _metrics_dir()
     if settings.is_sqlite:
         # Embedded default: one command from checkout to a running service. Production
         # (PostgreSQL) migrates once per release with `migrate`, not in every replica.
         from .migrations import upgrade
 
         upgrade(settings.database_url)
-    _metrics_dir()
     uvicorn.run(
         APP,
         factory=True,
@@ -111,7 +112,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", default="head")
     p.set_defaults(run=migrate)
     p = commands.add_parser("seed", help=seed.__doc__)
-    p.add_argument("--size", type=int, default=1000, help="how many domain records to create")
+    p.add_argument(
+        "--size",
+        "--products",
+        dest="size",
+        type=int,
+        default=1000,
+        help="how many domain records (e-commerce: products) to create",
+    )
     p.add_argument("--admin-email", default="admin@example.com")
     p.add_argument("--admin-password", help="default: a new random password, printed once")
     p.set_defaults(run=seed)

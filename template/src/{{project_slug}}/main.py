@@ -20,10 +20,12 @@ from .core.config import Settings, get_settings
 from .core.db import Database
 from .core.errors import install_error_handlers
 from .core.logging import configure_logging
+from .core.microcache import MicroCache, ResponseStore
 from .core.middleware import Observe, RejectNul, SecurityHeaders
 from .core.outbox import Dispatcher
 from .core.ratelimit import AnonymousRateLimit, RateLimiter
 from .core.realtime import create_hub
+from .core.socketio import SocketGateway
 from .registry import ROUTERS
 
 log = structlog.get_logger(__name__)
@@ -52,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await _bounded("socketio", state.socketio.stop())
             dispatcher.cancel()
             await _bounded("dispatcher", asyncio.wait({dispatcher}))
     await _bounded("hub", state.hub.stop())
@@ -76,15 +79,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     state.hub = create_hub(settings.redis_url, settings.redis_prefix)
     state.limiter = RateLimiter(settings)
+    state.microcache = ResponseStore()
     state.dispatcher = Dispatcher(
         state.db, state.hub, jobs.deliver_event, poll_seconds=settings.outbox_poll_seconds
     )
+    state.socketio = SocketGateway(settings, state.db, state.hub)
 
     install_error_handlers(app)
     for router in (health.router, metrics.router, auth_router, stream.router, *ROUTERS):
         app.include_router(router)
+    app.mount("/socket.io", state.socketio.asgi)  # Socket.IO (Engine.IO v4) clients
 
     # Added innermost first: the request id is set before anything logs or answers.
+    # Innermost: a repeated public read skips routing and the database, nothing else.
+    app.add_middleware(MicroCache, store=state.microcache)
     app.add_middleware(RejectNul)
     app.add_middleware(AnonymousRateLimit, limiter=state.limiter)
     app.add_middleware(
@@ -92,7 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "Last-Event-ID",
+            "X-Request-ID",
+        ],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
     app.add_middleware(SecurityHeaders)

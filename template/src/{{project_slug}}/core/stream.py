@@ -39,8 +39,9 @@ def topic_rule(prefix: str) -> Callable[[TopicRule], TopicRule]:
 
 
 @topic_rule("audit")
-async def _admins_read_audit(_session: AsyncSession, user: User, _topic: str) -> bool:
-    return user.role is Role.ADMIN
+async def _admins_read_audit(_session: AsyncSession, user: User, topic: str) -> bool:
+    # Rules match by prefix: only the `audit` topic itself, not `audit-anything`.
+    return user.role is Role.ADMIN and topic == "audit"
 
 
 @topic_rule("user:")

@@ -1,6 +1,7 @@
 """Event-log topics and payloads of the catalog, and who may stream them.
 
-- `catalog`: products appear (`product.created`) or sell out (`product.sold_out`).
+- `catalog`: products appear (`product.created`), change (`product.updated`), go away
+  (`product.deleted`) or sell out (`product.sold_out`).
 - `inventory:<product id>`: every stock change (`inventory.updated`), for live stock badges.
 
 Both are readable by any authenticated user: they carry nothing a shop window does not show.
@@ -18,6 +19,8 @@ from .models import Product
 CATALOG = "catalog"
 INVENTORY_PREFIX = "inventory:"
 PRODUCT_CREATED = "product.created"
+PRODUCT_UPDATED = "product.updated"
+PRODUCT_DELETED = "product.deleted"
 PRODUCT_SOLD_OUT = "product.sold_out"
 INVENTORY_UPDATED = "inventory.updated"
 
@@ -26,7 +29,8 @@ def inventory_topic(product_id: uuid.UUID) -> str:
     return f"{INVENTORY_PREFIX}{product_id}"
 
 
-def product_created(product: Product) -> dict[str, Any]:
+def product_state(product: Product) -> dict[str, Any]:
+    """A product as `product.created` and `product.updated` announce it."""
     return {
         "product_id": product.id,
         "sku": product.sku,
@@ -35,6 +39,7 @@ def product_created(product: Product) -> dict[str, Any]:
         "currency": product.currency,
         "stock": product.stock,
         "active": product.active,
+        "category_id": product.category_id,
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from ..core.db import Database
 from ..core.jobs import on_event
 from . import events, service
+from .orders import jobs as orders_jobs  # noqa: F401  (registers the order jobs)
 
 
 @on_event(events.INVENTORY_UPDATED)

@@ -1,4 +1,4 @@
-"""Core tables: users, refresh tokens and the event log (outbox).
+"""Core tables: users, refresh tokens, the event log (outbox) and the audit log.
 
 Revision ID: 0001_core
 Revises:
@@ -65,9 +65,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_outbox_events_topic"), "outbox_events", ["topic"])
     op.create_index(op.f("ix_outbox_events_published_at"), "outbox_events", ["published_at"])
+    op.create_table(
+        "audit_entries",
+        sa.Column("id", BIGINT_PK, autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Uuid(), nullable=False),
+        sa.Column("action", sa.String(length=100), nullable=False),
+        sa.Column("entity", sa.String(length=100), nullable=False),
+        sa.Column("entity_id", sa.String(length=100), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.Column("request_id", sa.String(length=100), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
+    )
+    op.create_index("ix_audit_entries_entity", "audit_entries", ["entity", "entity_id", "id"])
+    op.create_index("ix_audit_entries_actor", "audit_entries", ["actor_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_table("audit_entries")
     op.drop_table("outbox_events")
     op.drop_table("refresh_tokens")
     op.drop_table("users")
