@@ -19,8 +19,9 @@ What it does, in one run (about 4-5 minutes on 2 cores):
    server settings.
 4. Checkout end to end (before the authenticated read, which then lists one of these
    shoppers' orders): 64 concurrent shoppers (each its own account) put one item in the
-   cart and check out against a product with a known stock, for a bounded time; orders/s,
-   p50/p95 of checkout, and the oversell check (orders created == stock taken, stock >= 0).
+   cart, check out against a product with a known stock and deliver the signed
+   payment_intent.succeeded webhook, for a bounded time; orders/s, p50/p95 of checkout +
+   payment, and the oversell check (units ordered == stock taken, stock >= 0).
 5. Locust (loadtest/locustfile.py, the project's own): headless for a bounded time with a
    bounded number of users; its pass criteria come from the derived profile's SLA targets
    and its exit code says whether they were met.
@@ -35,7 +36,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -110,6 +114,7 @@ async def _checkout_load(
 
     latencies: list[float] = []
     codes: dict[int, int] = {}
+    hooks: dict[int, int] = {}
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
 
@@ -130,6 +135,15 @@ async def _checkout_load(
                     continue
                 started = time.perf_counter()
                 done = await http.post("/api/v1/checkout", headers=headers)
+                if done.status_code == 201:
+                    # Stripe confirms the payment: the signed webhook marks the order paid
+                    # (and empties the cart for the next round).
+                    paid = await http.post(
+                        "/api/v1/payments/webhook",
+                        content=(event := _succeeded(done.json())),
+                        headers={"Stripe-Signature": _signature(event)},
+                    )
+                    hooks[paid.status_code] = hooks.get(paid.status_code, 0) + 1
                 latencies.append(time.perf_counter() - started)
                 codes[done.status_code] = codes.get(done.status_code, 0) + 1
                 if done.status_code == 409:
@@ -139,6 +153,7 @@ async def _checkout_load(
         await asyncio.gather(*(shopper(t) for t in tokens))
         elapsed = time.monotonic() - started
     created = codes.get(201, 0)
+    paid = hooks.get(200, 0)
     ordered = sorted(latencies)
 
     def pct(q: float) -> float:
@@ -148,10 +163,42 @@ async def _checkout_load(
         "seconds": round(elapsed, 2),
         "orders": created,
         "orders_per_s": round(created / elapsed, 1) if elapsed else 0.0,
+        "paid": paid,
         "p50_ms": pct(0.50) if ordered else None,
         "p95_ms": pct(0.95) if ordered else None,
         "status_codes": {str(k): v for k, v in sorted(codes.items())},
+        "webhook_status_codes": {str(k): v for k, v in sorted(hooks.items())},
     }
+
+
+def _succeeded(checkout: dict[str, Any]) -> str:
+    """The payment_intent.succeeded event Stripe sends for this checkout's intent."""
+    order = checkout["order"]
+    return json.dumps(
+        {
+            "id": f"evt_bench_{fb.random_text(16)}",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": int(time.time()),
+            "data": {
+                "object": {
+                    "id": checkout["payment_intent_id"],
+                    "object": "payment_intent",
+                    "amount": order["total_minor"],
+                    "currency": order["currency"].lower(),
+                    "status": "succeeded",
+                    "metadata": {"order_id": order["id"]},
+                }
+            },
+        }
+    )
+
+
+def _signature(payload: str) -> str:
+    """Stripe's scheme: t=<unix time>,v1=HMAC-SHA256(secret, f"{t}.{payload}")."""
+    stamp = int(time.time())
+    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256)
+    return f"t={stamp},v1={digest.hexdigest()}"
 
 
 def checkout_bench(
@@ -218,6 +265,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli.add_argument("--no-record", action="store_true", help="print figures, write nothing")
     args = cli.parse_args(argv)
 
+    if not shutil.which("wrk"):
+        print(
+            "wrk is not installed: `apt-get install -y wrk`, then run this again.", file=sys.stderr
+        )
+        return 2
     scenario = fb.load_scenarios()["ecommerce"]
     slug = scenario["project_slug"]
     record: dict[str, Any] = {
@@ -539,7 +591,8 @@ def _report(record: dict[str, Any], dry: bool) -> None:
         f"{c['orders']} orders, {c['units_ordered']} units taken from stock "
         f"{c['stock_start']:,} -> {c['stock_left']:,}: "
         + ("**OVERSOLD**" if c["oversold"] else "no oversell")
-        + f"; status codes {c['status_codes']}.",
+        + f"; {c['paid']} paid by webhook; status codes {c['status_codes']}, webhook "
+        + f"{c['webhook_status_codes']}.",
         "",
         f"Locust ({record['settings']['locust']['users']} users, "
         f"{record['settings']['locust']['seconds']} s): {record['locust']['summary']}; SLA "
