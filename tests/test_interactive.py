@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 from conftest import REPO, load_scenario, parse_env_file, render, rendered_files
@@ -109,8 +110,10 @@ def test_interactive_copy_matches_data_file(tmp_path: Path) -> None:
     interactive = tmp_path / "interactive"
     term = Terminal(interactive, tmp_path / "terminal.log")
     for name, question in qs.items():
-        if str(question.get("when", True)).strip().lower() in {"false", "no", "0"}:
-            continue  # computed, never asked
+        # `when` is literal (false: computed, never asked) or a condition on earlier answers.
+        when = jinja2.Template(str(question.get("when", True))).render(**data)
+        if when.strip().lower() in {"false", "no", "0"}:
+            continue
         term.wait_for(name, question)
         if question.get("multiselect"):
             term.multiselect(question, data.get(name, question.get("default", [])))
