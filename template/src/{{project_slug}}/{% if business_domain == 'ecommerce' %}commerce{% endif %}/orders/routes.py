@@ -107,9 +107,7 @@ async def my_orders(
     The hot read of a signed-in customer: who is asking comes from the token alone, and the
     page is serialized once, straight to JSON bytes (the response model is for the docs).
     """
-    items, next_cursor = await service.list_orders(
-        session, user_id=caller, status=None, cursor=cursor, limit=limit
-    )
+    items, next_cursor = await service.customer_orders(session, caller, cursor, limit)
     page = OrderPage(items=[OrderOut.model_validate(o) for o in items], next_cursor=next_cursor)
     return Response(page.model_dump_json(), media_type="application/json")
 
