@@ -20,6 +20,7 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import pytest
 import yaml
 from allpairspy import AllPairs
@@ -145,6 +146,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     ".toml": tomllib.loads,
     ".lock": tomllib.loads,  # uv.lock
     ".json": json.loads,
+    ".tf": hcl2.loads,  # Terraform (and its tfvars) of every chosen cloud
+    ".tfvars": hcl2.loads,
 }
 
 
