@@ -56,30 +56,43 @@ class ResponseStore:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self.entries: dict[tuple[str, bytes], Entry] = {}
+        # Query strings stored per path, so purging a path (on every stock change of a
+        # product) touches that path's entries only, not the whole store.
+        self._queries: dict[str, set[bytes]] = {}
 
     def get(self, key: tuple[str, bytes]) -> Entry | None:
         entry = self.entries.get(key)
         return entry if entry is not None and entry.expires > time.monotonic() else None
 
     def put(self, key: tuple[str, bytes], entry: Entry) -> None:
-        if len(self.entries) >= self.max_entries:
+        if len(self.entries) >= self.max_entries and key not in self.entries:
             self._evict()
         self.entries[key] = entry
+        self._queries.setdefault(key[0], set()).add(key[1])
 
     def purge(self, path: str | None = None) -> None:
         """Forget every stored response of `path` (all paths when None)."""
         if path is None:
             self.entries.clear()
+            self._queries.clear()
             return
-        for key in [key for key in self.entries if key[0] == path]:
-            del self.entries[key]
+        for query in self._queries.pop(path, ()):
+            self.entries.pop((path, query), None)
+
+    def _drop(self, key: tuple[str, bytes]) -> None:
+        del self.entries[key]
+        queries = self._queries.get(key[0])
+        if queries is not None:
+            queries.discard(key[1])
+            if not queries:
+                del self._queries[key[0]]
 
     def _evict(self) -> None:
         now = time.monotonic()
         for stale in [k for k, e in self.entries.items() if e.expires <= now]:
-            del self.entries[stale]
+            self._drop(stale)
         while len(self.entries) >= self.max_entries:
-            del self.entries[next(iter(self.entries))]  # the oldest stored
+            self._drop(next(iter(self.entries)))  # the oldest stored
 
 
 class MicroCache:
