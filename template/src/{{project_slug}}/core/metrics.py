@@ -33,7 +33,7 @@ from prometheus_client import (
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy import event, func, select
-from sqlalchemy.pool import Pool
+from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
 from .config import get_settings
 from .db import Database, utcnow
@@ -95,12 +95,24 @@ def registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def _checked_out(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    DB_POOL_IN_USE.inc()
+_COUNTED_OUT = "metrics_counted_out"
 
 
-def _checked_in(_dbapi_connection: Any, _record: Any) -> None:
-    DB_POOL_IN_USE.dec()
+def _checked_out(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    if record.record_info is not None:  # None only for a detached connection, never checked in
+        record.record_info[_COUNTED_OUT] = True
+        DB_POOL_IN_USE.inc()
+
+
+def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """Count back only what was counted out.
+
+    SQLAlchemy also checks a connection in when its checkout failed before the checkout event
+    (a failed pre-ping, a task cancelled mid-checkout); decrementing then would drift the
+    gauge below zero.
+    """
+    if record.record_info is not None and record.record_info.pop(_COUNTED_OUT, False):
+        DB_POOL_IN_USE.dec()
 
 
 def _connected(_dbapi_connection: Any, _record: Any) -> None:
