@@ -55,8 +55,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
         finally:
             await _bounded("socketio", state.socketio.stop())
-            dispatcher.cancel()
+            state.dispatcher.stop()
             await _bounded("dispatcher", asyncio.wait({dispatcher}))
+            if not dispatcher.done():  # a batch stuck past the bound
+                dispatcher.cancel()
+                await _bounded("dispatcher", asyncio.wait({dispatcher}), seconds=1.0)
     await _bounded("hub", state.hub.stop())
     if state.redis is not None:
         await _bounded("redis", state.redis.aclose())

@@ -76,6 +76,7 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.wake = asyncio.Event()
+        self.stopping = False
         event.listen(db.session_class, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:
@@ -102,9 +103,18 @@ class Dispatcher:
                 EVENTS_PUBLISHED.labels(item.type).inc()
         return len(events)
 
+    def stop(self) -> None:
+        """Let `run` finish the batch in hand and return.
+
+        Cancelling it instead could interrupt a batch's transaction halfway, leaving its
+        connection unreturned (on SQLite, still holding the database's write lock).
+        """
+        self.stopping = True
+        self.wake.set()
+
     async def run(self) -> None:
-        """Publish until cancelled; a failing batch is logged and retried after a pause."""
-        while True:
+        """Publish until stopped; a failing batch is logged and retried after a pause."""
+        while not self.stopping:
             self.wake.clear()
             try:
                 published = await self.run_once()
