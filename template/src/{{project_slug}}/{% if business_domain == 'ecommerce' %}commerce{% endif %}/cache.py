@@ -118,9 +118,11 @@ class RedisCache:
 
     responses: ResponseStore | None = None
 
-    def __init__(self, redis: "Redis", prefix: str) -> None:
+    def __init__(self, redis: "Redis", prefix: str, namespace: str = "catalog") -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:catalog"
+        # The customers' order pages (orders/pages.py) keep their entries in a namespace of
+        # their own, versioned per customer instead of per product.
+        self.prefix = f"{prefix}:{namespace}"
         self.generation_key = f"{self.prefix}:generation"
 
     def _version_key(self, product_id: uuid.UUID) -> str:

@@ -14,6 +14,7 @@ from ...core.deps import AdminUser, CallerId, CurrentUser, SessionDep
 from ...core.errors import Conflict
 from . import events, service, webhooks  # noqa: F401  (events registers its topic rule)
 from .models import OrderStatus
+from .pages import page_key, pages_of
 from .payments import PaymentGateway, PaymentProviderError, gateway_of, verify_event
 from .schemas import (
     CartItemIn,
@@ -35,6 +36,8 @@ Cursor = Annotated[
     str | None, Query(max_length=100, description="`next_cursor` of the previous page")
 ]
 Limit = Annotated[int, Query(ge=1, le=100)]
+# A customer's own data: no shared cache (CDN, proxy) may keep it.
+PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 # ---------------------------------------------------------------- cart
@@ -100,16 +103,24 @@ async def checkout(
 
 @router.get("/orders", response_model=OrderPage)
 async def my_orders(
-    caller: CallerId, session: SessionDep, cursor: Cursor = None, limit: Limit = 20
+    caller: CallerId, request: Request, cursor: Cursor = None, limit: Limit = 20
 ) -> Response:
     """Your orders, newest first.
 
     The hot read of a signed-in customer: who is asking comes from the token alone, and the
-    page is serialized once, straight to JSON bytes (the response model is for the docs).
+    page is kept as JSON bytes until the customer's orders change (`pages.py`), so a repeated
+    read opens no database session (the response model is for the docs).
     """
-    items, next_cursor = await service.customer_orders(session, caller, cursor, limit)
-    page = OrderPage(items=[OrderOut.model_validate(o) for o in items], next_cursor=next_cursor)
-    return Response(page.model_dump_json(), media_type="application/json")
+    cache = await pages_of(request)
+    key = page_key(caller, cursor, limit)
+    body, tag = await cache.lookup(key, caller)
+    if body is None:
+        async with request.app.state.db.sessions() as session:
+            items, next_cursor = await service.customer_orders(session, caller, cursor, limit)
+        page = OrderPage(items=[OrderOut.model_validate(o) for o in items], next_cursor=next_cursor)
+        body = page.model_dump_json().encode()
+        await cache.store(key, tag, body)
+    return Response(body, media_type="application/json", headers=PRIVATE)
 
 
 @router.get("/orders/{order_id}")

@@ -39,6 +39,7 @@ from .models import (
     ReservationState,
     StockReservation,
 )
+from .pages import orders_changed
 from .payments import PaymentGateway, PaymentProviderError
 from .schemas import CartLineOut, CartOut, CheckoutOut, OrderOut
 from .settings import RESERVATION_TTL
@@ -160,15 +161,32 @@ async def remove_item(session: AsyncSession, user_id: uuid.UUID, product_id: uui
 # ---------------------------------------------------------------- stock
 
 _MOVED = "commerce_stock_moved"
+_ORDERS_CHANGED = "commerce_orders_changed"
 
 
 async def commit(session: AsyncSession) -> None:
-    """Commit, then make the catalog's cached reads of every product whose stock moved stale
-    (after the commit: a read in between would otherwise cache the old stock again)."""
+    """Commit, then make stale the cached reads the change affects: the catalog's reads of
+    every product whose stock moved, and the order pages of every customer whose orders
+    changed (after the commit: a read in between would otherwise cache the old state again)."""
     await session.commit()
     moved = session.info.pop(_MOVED, None)
     if moved:
         await invalidate_product(session, *sorted(moved, key=str))
+    changed = session.info.pop(_ORDERS_CHANGED, None)
+    if changed:
+        await orders_changed(session, changed)
+
+
+def _announce(session: AsyncSession, order: Order, previous: OrderStatus | None) -> None:
+    """Append `order.status_changed` to the customer's topic, and note the customer for
+    `commit`, which makes their cached order pages stale."""
+    append_event(
+        session,
+        events.orders_topic(order.user_id),
+        events.ORDER_STATUS_CHANGED,
+        events.status_changed(order, previous),
+    )
+    session.info.setdefault(_ORDERS_CHANGED, set()).add(order.user_id)
 
 
 @dataclass(frozen=True)
@@ -258,12 +276,7 @@ async def transition(session: AsyncSession, order: Order, to: OrderStatus) -> Or
             f"allowed next states: {_allowed(order.status)}"
         )
     order.status, order.updated_at = to, now
-    append_event(
-        session,
-        events.orders_topic(order.user_id),
-        events.ORDER_STATUS_CHANGED,
-        events.status_changed(order, previous),
-    )
+    _announce(session, order, previous)
     return previous
 
 
@@ -436,12 +449,7 @@ async def checkout(
         if existing is None:
             raise Conflict("Out of stock: another checkout took the last items") from exc
         return await _resume(session, gateway, existing), False
-    append_event(
-        session,
-        events.orders_topic(user.id),
-        events.ORDER_STATUS_CHANGED,
-        events.status_changed(order, None),
-    )
+    _announce(session, order, None)
     await commit(session)
     return await _resume(session, gateway, order), True
 
