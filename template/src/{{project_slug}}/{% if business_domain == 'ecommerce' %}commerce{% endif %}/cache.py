@@ -29,6 +29,7 @@ from cachetools import LRUCache, TTLCache
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 from starlette.requests import Request
 
 from ..core.config import get_settings
@@ -201,12 +202,17 @@ _by_session_class: "weakref.WeakKeyDictionary[type, CatalogCache]" = weakref.Wea
 
 
 async def cache_of(request: Request) -> CatalogCache:
-    """The catalog cache of the app serving `request`, created on its first use.
+    """The catalog cache of the app serving `request`."""
+    return await cache_for(request.app)
+
+
+async def cache_for(app: Starlette) -> CatalogCache:
+    """The catalog cache of an app instance, created at its startup (or on first use).
 
     A new instance bumps the shared generation once: it never trusts entries rendered
     before it started, possibly by an older release with another response shape.
     """
-    state = request.app.state
+    state = app.state
     cache: CatalogCache | None = getattr(state, "catalog_cache", None)
     if cache is None:
         redis: Redis | None = state.redis

@@ -6,16 +6,19 @@ renders the response, from one query, and stores it for the next request.
 """
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response, status
 
 from ..core.deps import AdminUser, SessionDep
 from ..core.errors import Unprocessable
 from . import events, service  # noqa: F401  (importing events registers its topic rules)
-from .cache import SHARED_MAX_AGE, CatalogCache, cache_of
+from .cache import SHARED_MAX_AGE, CatalogCache, cache_for, cache_of
 from .cursors import Cursors
 from .models import MAX_PRICE_MINOR, Product
+from .orders.pages import pages_for
 from .orders.routes import router as orders_router
 from .schemas import (
     SKU_PATTERN,
@@ -33,7 +36,18 @@ from .schemas import (
     StockAdjustmentIn,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+@asynccontextmanager
+async def read_caches(app: FastAPI) -> AsyncIterator[None]:
+    """Create the instance's read caches at startup, so that the first write of a process
+    finds them to invalidate (made on first read instead, a process that has served no read
+    yet would invalidate through a Redis connection of its own for every write)."""
+    await cache_for(app)
+    await pages_for(app)
+    yield
+
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"], lifespan=read_caches)
 admin_router = APIRouter(prefix="/admin", tags=["catalog admin"])
 
 CacheDep = Annotated[CatalogCache, Depends(cache_of)]

@@ -17,6 +17,7 @@ import weakref
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 from starlette.requests import Request
 
 from ...core.config import get_settings
@@ -29,12 +30,17 @@ _by_session_class: "weakref.WeakKeyDictionary[type, CatalogCache]" = weakref.Wea
 
 
 async def pages_of(request: Request) -> CatalogCache:
-    """The order-page cache of the app serving `request`, created on its first use.
+    """The order-page cache of the app serving `request`."""
+    return await pages_for(request.app)
+
+
+async def pages_for(app: Starlette) -> CatalogCache:
+    """The order-page cache of an app instance, created at its startup (or on first use).
 
     A new instance bumps the namespace's generation once, so it never serves a page rendered
     by an older release (whose response shape may differ).
     """
-    state = request.app.state
+    state = app.state
     pages: CatalogCache | None = getattr(state, "order_pages", None)
     if pages is None:
         redis: Redis | None = state.redis

@@ -31,7 +31,15 @@ from .settings import PaymentSettings, get_payment_settings
 router = APIRouter(tags=["orders"])
 log = structlog.get_logger(__name__)
 GatewayDep = Annotated[PaymentGateway, Depends(gateway_of)]
-PaymentSettingsDep = Annotated[PaymentSettings, Depends(get_payment_settings)]
+
+
+async def payment_settings() -> PaymentSettings:
+    """Async, so FastAPI calls it in the request's task (a plain function would be sent to
+    its thread pool on every webhook)."""
+    return get_payment_settings()
+
+
+PaymentSettingsDep = Annotated[PaymentSettings, Depends(payment_settings)]
 Cursor = Annotated[
     str | None, Query(max_length=100, description="`next_cursor` of the previous page")
 ]

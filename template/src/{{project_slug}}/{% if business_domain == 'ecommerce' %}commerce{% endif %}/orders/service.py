@@ -102,8 +102,12 @@ async def _sellable(session: AsyncSession, product_id: uuid.UUID, quantity: int)
 
 
 async def _touch_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Create the cart or bump its version: its content is about to change."""
-    cart = await session.get(Cart, user_id, with_for_update=True)
+    """Create the cart or bump its version: its content is about to change.
+
+    Takes the cart's row lock, so every change to one cart (and the webhook emptying it after
+    a payment) waits for the one before it: callers read the items only after this.
+    """
+    cart = await session.get(Cart, user_id, with_for_update=True, populate_existing=True)
     if cart is None:
         session.add(Cart(user_id=user_id))
         try:
@@ -116,15 +120,21 @@ async def _touch_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
     cart.updated_at = utcnow()
 
 
+async def _locked_item(
+    session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID
+) -> CartItem | None:
+    """The cart's line of a product as committed now, read under the cart's lock."""
+    await _touch_cart(session, user_id)
+    return await session.get(CartItem, (user_id, product_id), populate_existing=True)
+
+
 async def add_item(
     session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int
 ) -> CartOut:
     """Put `quantity` more of a product in the cart (a product already there adds up)."""
-    item = await session.get(CartItem, (user_id, product_id))
+    item = await _locked_item(session, user_id, product_id)
     total = quantity + (item.quantity if item is not None else 0)
     await _sellable(session, product_id, total)
-    await _touch_cart(session, user_id)
-    item = await session.get(CartItem, (user_id, product_id))
     if item is None:
         session.add(CartItem(user_id=user_id, product_id=product_id, quantity=total))
     else:
@@ -136,21 +146,18 @@ async def add_item(
 async def set_quantity(
     session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int
 ) -> CartOut:
-    item = await session.get(CartItem, (user_id, product_id))
+    item = await _locked_item(session, user_id, product_id)
     if item is None:
         raise NotFound("This product is not in your cart")
     await _sellable(session, product_id, quantity)
-    await _touch_cart(session, user_id)
     item.quantity = quantity
     await session.commit()
     return await get_cart(session, user_id)
 
 
 async def remove_item(session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID) -> CartOut:
-    item = await session.get(CartItem, (user_id, product_id))
-    if item is None:
+    if await _locked_item(session, user_id, product_id) is None:
         raise NotFound("This product is not in your cart")
-    await _touch_cart(session, user_id)
     await session.execute(
         delete(CartItem).where(CartItem.user_id == user_id, CartItem.product_id == product_id)
     )
@@ -317,7 +324,7 @@ async def close_unpaid(session: AsyncSession, order: Order, to: OrderStatus, rea
     await transition(session, order, to)
     await _settle_reservation(session, order, ReservationState.RELEASED, reason)
     # The cart stays as it was; a new version makes the next checkout a new order.
-    cart = await session.get(Cart, order.user_id)
+    cart = await session.get(Cart, order.user_id, with_for_update=True, populate_existing=True)
     if cart is not None and cart.version == order.cart_version:
         cart.version += 1
 
@@ -337,8 +344,9 @@ async def mark_refunded(session: AsyncSession, order: Order) -> None:
 
 
 async def _clear_checked_out_cart(session: AsyncSession, order: Order) -> None:
-    """Empty the cart once its order is paid, unless the customer changed it since checkout."""
-    cart = await session.get(Cart, order.user_id)
+    """Empty the cart once its order is paid, unless the customer changed it since checkout
+    (read under the cart's lock: a change being made now is waited for, and then seen)."""
+    cart = await session.get(Cart, order.user_id, with_for_update=True, populate_existing=True)
     if cart is not None and cart.version == order.cart_version:
         await session.execute(delete(CartItem).where(CartItem.user_id == order.user_id))
         cart.version += 1
