@@ -15,8 +15,9 @@ What it does, in one run (about 4-5 minutes on 2 cores):
    limits raised so the load generator is not throttled.
 3. wrk (`-t2 -c64`, warm-up first) on 127.0.0.1: a page of 20 products, product detail
    (rotating over 1,000 products with a Lua script), and an authenticated read (the current
-   user's orders). The same run measures the ceiling: a raw ASGI hello-world on the same
-   server settings.
+   user's orders). The same run measures two ceilings on the same server settings: a raw ASGI
+   hello-world, and FastAPI answering the orders page as fixed bytes behind the same bearer
+   token check (what the framework allows an authenticated read here).
 4. Checkout end to end (before the authenticated read, which then lists one of these
    shoppers' orders): 64 concurrent shoppers (each its own account) put one item in the
    cart, check out against a product with a known stock and deliver the signed
@@ -71,6 +72,39 @@ request = function()
   n = n + 1
   return wrk.format("GET", "/api/v1/products/" .. ids[(n %% #ids) + 1])
 end
+"""
+
+
+# The framework's own ceiling for an authenticated read, measured in the same run: FastAPI
+# with the service's bearer-token check (OAuth2PasswordBearer + PyJWT HS256, same secret and
+# token) answering a fixed body (the orders page the service answered); no middleware, no
+# database, no cache. What the service adds on its authenticated read is the gap to this.
+AUTH_CEILING_APP = """\
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi.security import OAuth2PasswordBearer
+
+SECRET = os.environ["SECRET_KEY"]
+BODY = Path(os.environ["CEILING_BODY_FILE"]).read_bytes()
+oauth2 = OAuth2PasswordBearer(tokenUrl="/login", auto_error=False)
+app = FastAPI()
+
+
+async def caller(token: Annotated[str | None, Depends(oauth2)]) -> uuid.UUID:
+    if token is None:
+        raise HTTPException(401)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    return uuid.UUID(claims["sub"])
+
+
+@app.get("/api/v1/orders")
+async def orders(caller: Annotated[uuid.UUID, Depends(caller)]) -> Response:
+    return Response(BODY, media_type="application/json")
 """
 
 
@@ -403,11 +437,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             log("locust ...")
             record["locust"] = _locust(project, base, senv, work, args)
             log(f"locust: {record['locust']['summary']}")
+            body_file = work / "orders.json"
+            body_file.write_bytes(_get(f"{base}/api/v1/orders", buyers[0]))
             service.stop()
             servers.remove(service)
 
             ceiling = _ceiling(project, python, env, work, args)
-            http = {"ceiling: bare ASGI, uvicorn": ceiling, **http}
+            auth_env = env | {"SECRET_KEY": senv["SECRET_KEY"], "CEILING_BODY_FILE": str(body_file)}
+            (work / "auth_ceiling.py").write_text(AUTH_CEILING_APP)
+            auth_ceiling = _ceiling(
+                project,
+                python,
+                auth_env,
+                work,
+                args,
+                app="auth_ceiling:app",
+                path="/api/v1/orders",
+                headers=(f"Authorization: Bearer {buyers[0]}",),
+            )
+            http = {
+                "ceiling: bare ASGI, uvicorn": ceiling,
+                "ceiling: FastAPI + bearer token, fixed body": auth_ceiling,
+                **http,
+            }
             for result in http.values():
                 result["ratio_to_ceiling"] = round(result["req_per_s"] / ceiling["req_per_s"], 3)
             record["http"] = http
@@ -456,18 +508,34 @@ def _load_script(
     return result
 
 
+def _get(url: str, token: str) -> bytes:
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return bytes(response.read())
+
+
 def _ceiling(
-    project: Path, python: Path, env: dict[str, str], work: Path, args: argparse.Namespace
+    project: Path,
+    python: Path,
+    env: dict[str, str],
+    work: Path,
+    args: argparse.Namespace,
+    app: str = "hello_asgi:app",
+    path: str = "/",
+    headers: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """A minimal app on the service's server settings (the raw ASGI hello-world by default)."""
     (work / "hello_asgi.py").write_text(fb.HELLO_ASGI)
     port = fb.free_port()
     server = fb.Server(
-        "ceiling",
+        app.split(":")[0],
         [
             python,
             "-m",
             "uvicorn",
-            "hello_asgi:app",
+            app,
             "--host",
             HOST,
             "--port",
@@ -484,11 +552,14 @@ def _ceiling(
         ],
         work,
         env,
-        work / "ceiling.log",
+        work / f"{app.split(':')[0]}.log",
     )
     with fb.serving(server):
-        server.wait_ready(f"http://{HOST}:{port}/", timeout=30)
-        return fb.load("ceiling", f"http://{HOST}:{port}/", args.warmup, args.duration, server)
+        ready = f"http://{HOST}:{port}" + ("/openapi.json" if headers else "/")
+        server.wait_ready(ready, timeout=30)
+        return fb.load(
+            app, f"http://{HOST}:{port}{path}", args.warmup, args.duration, server, headers=headers
+        )
 
 
 def _locust(
@@ -582,6 +653,17 @@ def _report(record: dict[str, Any], dry: bool) -> None:
             f"| {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {want} | {met} "
             f"| {r['ratio_to_ceiling']:.3f} | {'n/a' if other is None else f'{100 * other:.0f}%'} |"
         )
+    auth = record["http"].get("ceiling: FastAPI + bearer token, fixed body")
+    orders = record["http"].get("GET /api/v1/orders (auth)")
+    if auth and orders:
+        lines += [
+            "",
+            (
+                f"The authenticated read answers {orders['req_per_s'] / auth['req_per_s']:.2f} "
+                f"of what FastAPI itself answers here with the same token check and a fixed "
+                f"body ({auth['req_per_s']:,.0f} req/s: no middleware, database or cache)."
+            ),
+        ]
     c = record["checkout"]
     lines += [
         "",
