@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...core.audit import record
 from ...core.auth.models import User
@@ -53,9 +54,13 @@ REFUNDABLE = frozenset(
 # ---------------------------------------------------------------- cart
 
 
-async def get_cart(session: AsyncSession, user_id: uuid.UUID) -> CartOut:
-    """The cart priced from the catalog now: what a client shows is what checkout charges."""
-    cart = await session.get(Cart, user_id)
+async def get_cart(session: AsyncSession, user_id: uuid.UUID, cart: Cart | None = None) -> CartOut:
+    """The cart priced from the catalog now: what a client shows is what checkout charges.
+
+    `cart`: the cart row when the caller has just written it (saves reading it again).
+    """
+    if cart is None:
+        cart = await session.get(Cart, user_id)
     rows = await session.execute(
         select(CartItem.quantity, Product)
         .join(Product, Product.id == CartItem.product_id)
@@ -101,7 +106,7 @@ async def _sellable(session: AsyncSession, product_id: uuid.UUID, quantity: int)
     return product
 
 
-async def _touch_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
+async def _touch_cart(session: AsyncSession, user_id: uuid.UUID) -> Cart:
     """Create the cart or bump its version: its content is about to change.
 
     Takes the cart's row lock, so every change to one cart (and the webhook emptying it after
@@ -109,30 +114,32 @@ async def _touch_cart(session: AsyncSession, user_id: uuid.UUID) -> None:
     """
     cart = await session.get(Cart, user_id, with_for_update=True, populate_existing=True)
     if cart is None:
-        session.add(Cart(user_id=user_id))
+        cart = Cart(user_id=user_id)
+        session.add(cart)
         try:
             await session.flush()
         except IntegrityError:  # a concurrent request made it first
             await session.rollback()
-            await _touch_cart(session, user_id)
-        return
+            return await _touch_cart(session, user_id)
+        return cart
     cart.version += 1
     cart.updated_at = utcnow()
+    return cart
 
 
 async def _locked_item(
     session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID
-) -> CartItem | None:
-    """The cart's line of a product as committed now, read under the cart's lock."""
-    await _touch_cart(session, user_id)
-    return await session.get(CartItem, (user_id, product_id), populate_existing=True)
+) -> tuple[Cart, CartItem | None]:
+    """The cart, and its line of a product as committed now, read under the cart's lock."""
+    cart = await _touch_cart(session, user_id)
+    return cart, await session.get(CartItem, (user_id, product_id), populate_existing=True)
 
 
 async def add_item(
     session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int
 ) -> CartOut:
     """Put `quantity` more of a product in the cart (a product already there adds up)."""
-    item = await _locked_item(session, user_id, product_id)
+    cart, item = await _locked_item(session, user_id, product_id)
     total = quantity + (item.quantity if item is not None else 0)
     await _sellable(session, product_id, total)
     if item is None:
@@ -140,29 +147,30 @@ async def add_item(
     else:
         item.quantity = total
     await session.commit()
-    return await get_cart(session, user_id)
+    return await get_cart(session, user_id, cart)
 
 
 async def set_quantity(
     session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID, quantity: int
 ) -> CartOut:
-    item = await _locked_item(session, user_id, product_id)
+    cart, item = await _locked_item(session, user_id, product_id)
     if item is None:
         raise NotFound("This product is not in your cart")
     await _sellable(session, product_id, quantity)
     item.quantity = quantity
     await session.commit()
-    return await get_cart(session, user_id)
+    return await get_cart(session, user_id, cart)
 
 
 async def remove_item(session: AsyncSession, user_id: uuid.UUID, product_id: uuid.UUID) -> CartOut:
-    if await _locked_item(session, user_id, product_id) is None:
+    cart, item = await _locked_item(session, user_id, product_id)
+    if item is None:
         raise NotFound("This product is not in your cart")
     await session.execute(
         delete(CartItem).where(CartItem.user_id == user_id, CartItem.product_id == product_id)
     )
     await session.commit()
-    return await get_cart(session, user_id)
+    return await get_cart(session, user_id, cart)
 
 
 # ---------------------------------------------------------------- stock
@@ -282,7 +290,9 @@ async def transition(session: AsyncSession, order: Order, to: OrderStatus) -> Or
             f"Order {order.id} changed meanwhile and is now {order.status.value}; "
             f"allowed next states: {_allowed(order.status)}"
         )
-    order.status, order.updated_at = to, now
+    # Already written above: update the loaded order without making the flush write it again.
+    set_committed_value(order, "status", to)
+    set_committed_value(order, "updated_at", now)
     _announce(session, order, previous)
     return previous
 
@@ -441,7 +451,8 @@ async def checkout(
     )
     expires_at = utcnow() + RESERVATION_TTL
     session.add(order)
-    session.add(StockReservation(order_id=order.id, expires_at=expires_at))
+    reservation = StockReservation(order_id=order.id, expires_at=expires_at)
+    session.add(reservation)
     try:
         await session.flush()
         await _move_stock(session, _moves(order), -1, f"order {order.id}")
@@ -459,7 +470,7 @@ async def checkout(
         return await _resume(session, gateway, existing), False
     _announce(session, order, None)
     await commit(session)
-    return await _resume(session, gateway, order), True
+    return await _resume(session, gateway, order, reservation), True
 
 
 async def _out_of_stock(session: AsyncSession, product_id: uuid.UUID) -> Conflict:
@@ -469,10 +480,19 @@ async def _out_of_stock(session: AsyncSession, product_id: uuid.UUID) -> Conflic
     return Conflict(f"Out of stock: {product.sku} has {product.stock} left")
 
 
-async def _resume(session: AsyncSession, gateway: PaymentGateway, order: Order) -> CheckoutOut:
+async def _resume(
+    session: AsyncSession,
+    gateway: PaymentGateway,
+    order: Order,
+    reservation: StockReservation | None = None,
+) -> CheckoutOut:
     """The checkout answer for an order: its PaymentIntent's client secret while it is pending,
-    the intent created first if it has none yet (same idempotency key, so never twice)."""
-    reservation = await session.get(StockReservation, order.id)
+    the intent created first if it has none yet (same idempotency key, so never twice).
+
+    `reservation`: the order's, when the caller has just made it (saves reading it back).
+    """
+    if reservation is None:
+        reservation = await session.get(StockReservation, order.id)
     secret: str | None = None
     if order.status is OrderStatus.PENDING:
         if order.payment_intent_id is None:
