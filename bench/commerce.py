@@ -40,6 +40,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -236,7 +237,13 @@ def _signature(payload: str) -> str:
 
 
 def checkout_bench(
-    base: str, admin_token: str, venv_python: Path, db_url: str, shoppers: int, seconds: float
+    base: str,
+    admin_token: str,
+    venv_python: Path,
+    db_url: str,
+    shoppers: int,
+    seconds: float,
+    server: fb.Server,
 ) -> tuple[dict[str, Any], list[str]]:
     stock = 1_000_000
     status, product = fb.http_json(
@@ -254,7 +261,16 @@ def checkout_bench(
     if status != 201 or not isinstance(product, dict):
         raise fb.BenchError(f"creating the bench product answered {status}: {product}")
     tokens = asyncio.run(_shopper_tokens(base, shoppers))
+    meter = fb.CpuMeter(server.proc.pid)
     result = asyncio.run(_checkout_load(base, tokens, str(product["id"]), seconds))
+    # Where the CPU went: the service's own CPU time per order says whether it, and not the
+    # row lock or the load generator (in "other", with the Stripe API server), set the pace.
+    cpu = result["cpu_shares"] = meter.shares()
+    if cpu and result["orders"]:
+        core_seconds = result["seconds"] * (os.cpu_count() or 1)
+        result["service_cpu_ms_per_order"] = round(
+            1000 * cpu["server"] * core_seconds / result["orders"], 1
+        )
     # The oversell check, straight from the database: what was taken equals what was ordered.
     rows = fb.run(
         [
@@ -423,6 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 db_url.replace("+asyncpg", ""),
                 args.shoppers,
                 args.checkout_seconds,
+                service,
             )
             log(f"checkout: {record['checkout']}")
             # The authenticated read: a shopper who has just placed orders reads their list.
@@ -674,7 +691,15 @@ def _report(record: dict[str, Any], dry: bool) -> None:
         f"{c['stock_start']:,} -> {c['stock_left']:,}: "
         + ("**OVERSOLD**" if c["oversold"] else "no oversell")
         + f"; {c['paid']} paid by webhook; status codes {c['status_codes']}, webhook "
-        + f"{c['webhook_status_codes']}.",
+        + f"{c['webhook_status_codes']}."
+        + (
+            f" CPU while it ran: machine {100 * c['cpu_shares']['busy']:.0f}% busy, the service "
+            f"{100 * c['cpu_shares']['server']:.0f}% ({c['service_cpu_ms_per_order']} ms of CPU "
+            f"per order), PostgreSQL + Redis {100 * c['cpu_shares']['postgres_redis']:.0f}%, "
+            f"load generator and Stripe API server {100 * c['cpu_shares']['other']:.0f}%."
+            if c.get("service_cpu_ms_per_order") is not None
+            else ""
+        ),
         "",
         f"Locust ({record['settings']['locust']['users']} users, "
         f"{record['settings']['locust']['seconds']} s): {record['locust']['summary']}; SLA "
