@@ -31,6 +31,23 @@ def _metrics_dir() -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
+def _processes(settings: Settings, asked: int | None) -> int:
+    """How many server processes: the profile's, but one without Redis.
+
+    Without REDIS_URL the event hub, the job queue and the read caches live in the process;
+    a second process would neither see the first one's events nor notice its writes.
+    """
+    wanted = asked or settings.web_concurrency
+    if settings.redis_url or wanted == 1:
+        return wanted
+    print(
+        f"REDIS_URL is not set: serving 1 process instead of {wanted} (events, jobs and read "
+        "caches are kept in the process; set REDIS_URL to run several)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the HTTP server with the production settings (several processes, no access log:
     the app writes its own JSON access log)."""
@@ -49,7 +66,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=None if args.reload else (args.workers or settings.web_concurrency),
+        workers=None if args.reload else _processes(settings, args.workers),
         reload=args.reload,
         access_log=False,
         log_config=None,
