@@ -196,9 +196,11 @@ def _purge(responses: ResponseStore | None, product_ids: tuple[uuid.UUID, ...]) 
         responses.purge(PRODUCT_PATH.format(product_id))
 
 
-# The cache of each app instance, by the session class of its database, so code that has a
-# session (services, jobs, the orders package) finds the cache its instance reads from.
-_by_session_class: "weakref.WeakKeyDictionary[type, CatalogCache]" = weakref.WeakKeyDictionary()
+CATALOG = "catalog"
+
+# Each app instance's caches, by namespace and by the session class of its database, so code
+# that has a session (services, jobs, the orders package) finds the caches its instance reads.
+_registered: "dict[str, weakref.WeakKeyDictionary[type, CatalogCache]]" = {}
 
 
 async def cache_of(request: Request) -> CatalogCache:
@@ -206,38 +208,53 @@ async def cache_of(request: Request) -> CatalogCache:
     return await cache_for(request.app)
 
 
-async def cache_for(app: Starlette) -> CatalogCache:
-    """The catalog cache of an app instance, created at its startup (or on first use).
+async def cache_for(app: Starlette, namespace: str = CATALOG) -> CatalogCache:
+    """An app instance's cache of `namespace`, created at its startup (or on first use).
 
-    A new instance bumps the shared generation once: it never trusts entries rendered
+    A new instance bumps the namespace's generation once: it never trusts entries rendered
     before it started, possibly by an older release with another response shape.
     """
     state = app.state
-    cache: CatalogCache | None = getattr(state, "catalog_cache", None)
+    caches: dict[str, CatalogCache] = state.__dict__.setdefault("read_caches", {})
+    cache = caches.get(namespace)
     if cache is None:
         redis: Redis | None = state.redis
-        cache = LocalCache() if redis is None else RedisCache(redis, state.settings.redis_prefix)
-        cache.responses = state.microcache
-        state.catalog_cache = cache
-        _by_session_class[state.db.session_class] = cache
+        if redis is None:
+            cache = LocalCache()
+        else:
+            cache = RedisCache(redis, state.settings.redis_prefix, namespace)
+        if namespace == CATALOG:
+            cache.responses = state.microcache
+        caches[namespace] = cache
+        registry = _registered.setdefault(namespace, weakref.WeakKeyDictionary())
+        registry[state.db.session_class] = cache
         if redis is not None:
             await cache.bump_catalog()
     return cache
 
 
-async def _detached(*, product_ids: tuple[uuid.UUID, ...]) -> None:
-    """Invalidate from a process that serves no reads (a worker): straight in Redis, if any.
+async def bump_after_commit(
+    session: AsyncSession, ids: tuple[uuid.UUID, ...], namespace: str = CATALOG
+) -> None:
+    """Make stale the entries of `ids` (every entry of the namespace when empty) in the cache
+    of the instance `session` belongs to; call it after the commit.
 
-    Without Redis there is nothing to do here: jobs run inside the serving process then, whose
-    sessions are registered, and a process that never served a read has cached nothing.
+    From a process that serves no reads (a worker), straight in Redis, if any. Without Redis
+    there is nothing to do then: jobs run inside the serving process, whose sessions are
+    registered, and a process that never served a read has cached nothing.
     """
+    registry = _registered.get(namespace)
+    cache = registry.get(type(session.sync_session)) if registry is not None else None
+    if cache is not None:
+        await (cache.bump_products(ids) if ids else cache.bump_catalog())
+        return
     settings = get_settings()
     if not settings.redis_url:
         return
     redis = Redis.from_url(settings.redis_url)
     try:
-        cache = RedisCache(redis, settings.redis_prefix)
-        await (cache.bump_products(product_ids) if product_ids else cache.bump_catalog())
+        detached = RedisCache(redis, settings.redis_prefix, namespace)
+        await (detached.bump_products(ids) if ids else detached.bump_catalog())
     finally:
         await redis.aclose()
 
@@ -247,19 +264,10 @@ async def invalidate_product(session: AsyncSession, *product_ids: uuid.UUID) -> 
 
     Lists are not affected (they show no stock), so sales never empty the list cache.
     """
-    if not product_ids:
-        return
-    cache = _by_session_class.get(type(session.sync_session))
-    if cache is None:
-        await _detached(product_ids=product_ids)
-    else:
-        await cache.bump_products(product_ids)
+    if product_ids:
+        await bump_after_commit(session, product_ids)
 
 
 async def catalog_changed(session: AsyncSession) -> None:
     """Make every cached read stale; call it after committing a change to the catalog itself."""
-    cache = _by_session_class.get(type(session.sync_session))
-    if cache is None:
-        await _detached(product_ids=())
-    else:
-        await cache.bump_catalog()
+    await bump_after_commit(session, ())
